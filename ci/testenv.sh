@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# The real test environment, on a machine that reaches no container registry:
+# a Dagger engine built from Go modules, a local registry on 127.0.0.1, and
+# runtime-deps-like base images for linux/amd64 and linux/arm64 built with
+# debootstrap and pushed there as one multi-arch reference.
+#
+#   ci/testenv.sh up       install what is missing, start it all, wait until the engine answers
+#   ci/testenv.sh down     stop what `up` started (by PID or container id), nothing else
+#   ci/testenv.sh status   say what runs
+#   ci/testenv.sh env      print the exports that point the CLI, the SDK and the tests at it
+#
+# Must run as root (it installs Debian packages, starts dockerd, registers
+# binfmt_misc). Everything is idempotent; a second `up` reuses the cached
+# binaries, engine image and base images and takes seconds.
+# Settings (environment): RIE_HOME (state, logs, cache; default
+# /var/tmp/runner-image-testenv), RIE_REGISTRY (default 127.0.0.1:5000).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+RIE_HOME=${RIE_HOME:-/var/tmp/runner-image-testenv}
+RIE_REGISTRY=${RIE_REGISTRY:-127.0.0.1:5000}
+run_dir="$RIE_HOME/run"
+log_dir="$RIE_HOME/logs"
+cache_dir="$RIE_HOME/cache"
+version=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["engineVersion"])' "$repo/dagger.json")
+engine_image="registry.dagger.io/engine:$version"
+engine_name=runner-image-dagger-engine
+engine_volume=runner-image-dagger-state
+base_ref="$RIE_REGISTRY/runner-image-test/runtime-deps:bookworm"
+# What runtime-deps:6.0 carries (bookworm), so the runner finds ICU, OpenSSL and Kerberos.
+base_packages=libc6,libgcc-s1,libgssapi-krb5-2,libicu72,libssl3,libstdc++6,zlib1g,ca-certificates,tzdata
+engine_packages=runc,iptables,dnsmasq-base,git,tini,containernetworking-plugins,ca-certificates,iproute2
+host_packages=(docker.io docker-registry debootstrap qemu-user-static binfmt-support)
+# /usr/bin first: the docker client Debian ships matches its daemon.
+docker=/usr/bin/docker
+
+phase_start=0
+phase() { phase_start=$(date +%s); echo "testenv: $1" >&2; }
+phase_done() { echo "testenv:   done in $(( $(date +%s) - phase_start ))s" >&2; }
+die() { echo "testenv: error: $*" >&2; exit 1; }
+
+alive() { [ -f "$run_dir/$1.pid" ] && kill -0 "$(cat "$run_dir/$1.pid")" 2>/dev/null; }
+
+install_host_packages() {
+  local missing=()
+  for p in "${host_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -q >"$log_dir/apt.log" 2>&1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log_dir/apt.log" 2>&1 \
+      || die "apt-get install ${missing[*]} failed; see $log_dir/apt.log"
+  fi
+  command -v go >/dev/null || die "Go is needed to build the Dagger engine and crane"
+  if [ ! -x "$cache_dir/bin/crane" ]; then
+    # crane (go-containerregistry) assembles and pushes the base images.
+    GOBIN="$cache_dir/bin" go install github.com/google/go-containerregistry/cmd/crane@v0.22.1 >>"$log_dir/go-install.log" 2>&1 \
+      || die "go install crane failed; see $log_dir/go-install.log"
+  fi
+}
+
+start_dockerd() {
+  if $docker info >/dev/null 2>&1; then return; fi
+  nohup dockerd --pidfile "$run_dir/dockerd.pid.docker" >"$log_dir/dockerd.log" 2>&1 &
+  echo $! >"$run_dir/dockerd.pid"
+  for _ in $(seq 60); do $docker info >/dev/null 2>&1 && return; sleep 0.5; done
+  die "dockerd did not answer in 30s; see $log_dir/dockerd.log"
+}
+
+start_registry() {
+  if alive registry; then return; fi
+  if curl -fsS "http://$RIE_REGISTRY/v2/" >/dev/null 2>&1; then
+    die "something else already serves $RIE_REGISTRY; set RIE_REGISTRY to a free 127.0.0.1 port"
+  fi
+  mkdir -p "$RIE_HOME/registry"
+  cat >"$run_dir/registry.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $RIE_HOME/registry
+  delete:
+    enabled: true
+http:
+  addr: $RIE_REGISTRY
+EOF
+  nohup docker-registry serve "$run_dir/registry.yml" >"$log_dir/registry.log" 2>&1 &
+  echo $! >"$run_dir/registry.pid"
+  for _ in $(seq 40); do curl -fsS "http://$RIE_REGISTRY/v2/" >/dev/null 2>&1 && return; sleep 0.25; done
+  die "the registry did not answer on $RIE_REGISTRY; see $log_dir/registry.log"
+}
+
+register_binfmt() {
+  [ "$(uname -m)" = aarch64 ] && return
+  mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+  grep -q '^flags: .*F' /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null \
+    || die "qemu-aarch64 is not registered with binfmt_misc (flag F); arm64 containers cannot run"
+}
+
+# debootstrap ROOTFS_TAR ARCH PACKAGES: a cached minbase bookworm rootfs as a tarball.
+rootfs_tar() {
+  local tar=$1 arch=$2 packages=$3
+  [ -s "$tar" ] && return
+  local dir
+  dir=$(mktemp -d "$RIE_HOME/rootfs.XXXXXX")
+  debootstrap --variant=minbase --arch="$arch" --include="$packages" bookworm "$dir" >"$log_dir/debootstrap-$arch.log" 2>&1 \
+    || die "debootstrap $arch failed; see $log_dir/debootstrap-$arch.log"
+  rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
+  tar -C "$dir" --numeric-owner -cf "$tar.tmp" .
+  mv "$tar.tmp" "$tar"
+  rm -rf "$dir"
+}
+
+build_engine_image() {
+  local bin key rootfs
+  bin=$(bash "$here/engine/build.sh" "$cache_dir" 2>>"$log_dir/engine-build.log") \
+    || die "building the Dagger engine failed; see $log_dir/engine-build.log"
+  key=$(basename "$(dirname "$bin")")
+  echo "$bin" >"$run_dir/dagger-bin"
+  if [ "$($docker image inspect -f '{{ index .Config.Labels "runner-image.engine-key" }}' "$engine_image" 2>/dev/null)" = "$key" ]; then
+    return
+  fi
+  rootfs="$cache_dir/engine-rootfs-$(echo "$engine_packages" | sha256sum | cut -c1-12).tar"
+  rootfs_tar "$rootfs" amd64 "$engine_packages"
+  local layer
+  layer=$(mktemp -d "$RIE_HOME/engine-layer.XXXXXX")
+  tar -xf "$rootfs" -C "$layer"
+  mkdir -p "$layer/opt/cni/bin" "$layer/etc/dagger" "$layer/var/lib/dagger"
+  install -m755 "$bin/dagger-engine" "$bin/dagger-init" "$bin/dagger" "$bin/buildctl" "$layer/usr/local/bin/"
+  install -m755 "$bin/dnsname" "$layer/opt/cni/bin/"
+  # Where the engine looks for its helpers (the distconsts stand-in's paths).
+  ln -sf /usr/sbin/runc "$layer/usr/local/bin/runc"
+  for p in bridge loopback firewall host-local; do ln -sf "/usr/lib/cni/$p" "$layer/opt/cni/bin/$p"; done
+  for x in xtables-legacy-multi xtables-nft-multi; do ln -sf "/usr/sbin/$x" "$layer/usr/bin/$x"; done
+  printf 'debug = false\n' >"$layer/etc/dagger/engine.toml"
+  tar -C "$layer" --numeric-owner -c . \
+    | $docker import \
+        --change 'ENTRYPOINT ["/usr/bin/tini","--","/usr/local/bin/dagger-engine","--config","/etc/dagger/engine.toml"]' \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change "LABEL runner-image.engine-key=$key" \
+        - "$engine_image" >/dev/null
+  rm -rf "$layer"
+}
+
+start_engine() {
+  if [ -n "$($docker ps -q --filter "name=^${engine_name}$")" ]; then return; fi
+  $docker rm -f "$engine_name" >/dev/null 2>&1 || true
+  # Not --privileged: this VM's bounding set lacks CAP_SYS_RESOURCE, and runc
+  # refuses a container asked to hold it. All other capabilities, no
+  # seccomp/AppArmor filter, all devices and writable cgroups are what the
+  # engine needs to run containers of its own. Host networking lets it reach
+  # the registry and the fixture server on 127.0.0.1.
+  $docker run -d --name "$engine_name" \
+    --cap-add ALL --cap-drop SYS_RESOURCE \
+    --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
+    --device-cgroup-rule 'a *:* rwm' -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
+    --network host -v "$engine_volume:/var/lib/dagger" \
+    "$engine_image" >"$run_dir/engine.cid"
+}
+
+wait_for_engine() {
+  local bin
+  bin=$(cat "$run_dir/dagger-bin")
+  for _ in $(seq 60); do
+    # From a folder without dagger.json, so the probe loads no module.
+    if (cd "$RIE_HOME" && echo '{ version }' | _EXPERIMENTAL_DAGGER_RUNNER_HOST="docker-container://$engine_name" DO_NOT_TRACK=1 \
+        timeout 20 "$bin/dagger" query --progress=plain >"$log_dir/engine-probe.log" 2>&1); then
+      return
+    fi
+    sleep 1
+  done
+  $docker logs "$engine_name" >"$log_dir/engine.log" 2>&1 || true
+  die "the engine did not answer in 60s; see $log_dir/engine-probe.log and $log_dir/engine.log"
+}
+
+push_base_images() {
+  local crane="$cache_dir/bin/crane" key refs=() arch
+  key=$(echo "$base_packages" | sha256sum | cut -c1-12)
+  if [ "$(cat "$run_dir/base.key" 2>/dev/null)" = "$key" ] && $crane manifest --insecure "$base_ref" >/dev/null 2>&1; then
+    return
+  fi
+  for arch in amd64 arm64; do
+    local tar="$cache_dir/base-$arch-$key.tar"
+    rootfs_tar "$tar" "$arch" "$base_packages"
+    $crane append --insecure --oci-empty-base -f "$tar" -t "$base_ref-$arch-layer" >>"$log_dir/crane.log" 2>&1
+    $crane mutate --insecure --set-platform "linux/$arch" \
+      -e PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+      -t "$base_ref-$arch" "$base_ref-$arch-layer" >>"$log_dir/crane.log" 2>&1
+    refs+=(-m "$base_ref-$arch")
+  done
+  $crane index append --insecure "${refs[@]}" -t "$base_ref" >>"$log_dir/crane.log" 2>&1 \
+    || die "pushing the base index failed; see $log_dir/crane.log"
+  echo "$key" >"$run_dir/base.key"
+}
+
+print_env() {
+  local bin
+  bin=$(cat "$run_dir/dagger-bin" 2>/dev/null) || die "not up: run ci/testenv.sh up"
+  cat <<EOF
+export _EXPERIMENTAL_DAGGER_RUNNER_HOST=docker-container://$engine_name
+export _EXPERIMENTAL_DAGGER_CLI_BIN=$bin/dagger
+export PATH=$bin:\$PATH
+export DO_NOT_TRACK=1
+export RIE_REGISTRY=$RIE_REGISTRY
+export RIE_BASE_IMAGE=$base_ref
+EOF
+}
+
+up() {
+  local t0
+  t0=$(date +%s)
+  [ "$(id -u)" = 0 ] || die "run as root (it installs packages and starts dockerd)"
+  mkdir -p "$run_dir" "$log_dir" "$cache_dir"
+  phase "packages (docker.io, docker-registry, debootstrap, qemu-user-static, crane)"; install_host_packages; phase_done
+  phase "dockerd"; start_dockerd; phase_done
+  phase "registry on $RIE_REGISTRY"; start_registry; phase_done
+  phase "binfmt_misc for arm64"; register_binfmt; phase_done
+  phase "Dagger $version binaries and engine image"; build_engine_image; phase_done
+  phase "engine container"; start_engine; wait_for_engine; phase_done
+  phase "base images -> $base_ref"; push_base_images; phase_done
+  echo "testenv: up in $(( $(date +%s) - t0 ))s" >&2
+}
+
+stop_pid() {
+  local name=$1
+  if alive "$name"; then
+    local pid
+    pid=$(cat "$run_dir/$name.pid")
+    kill "$pid"
+    for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null || true
+    echo "testenv: stopped $name ($pid)" >&2
+  fi
+  rm -f "$run_dir/$name.pid"
+}
+
+down() {
+  if [ -f "$run_dir/engine.cid" ]; then
+    $docker rm -f "$(cat "$run_dir/engine.cid")" >/dev/null 2>&1 && echo "testenv: removed the engine container" >&2 || true
+    rm -f "$run_dir/engine.cid"
+  fi
+  stop_pid registry
+  stop_pid dockerd
+}
+
+status() {
+  local rc=0
+  if alive dockerd; then echo "dockerd: running (pid $(cat "$run_dir/dockerd.pid"), started by testenv)";
+  elif $docker info >/dev/null 2>&1; then echo "dockerd: running (not started by testenv)";
+  else echo "dockerd: not running"; rc=1; fi
+  if alive registry; then echo "registry: running on $RIE_REGISTRY (pid $(cat "$run_dir/registry.pid"))"; else echo "registry: not running"; rc=1; fi
+  if [ -n "$($docker ps -q --filter "name=^${engine_name}$" 2>/dev/null)" ]; then echo "engine: running ($engine_name, $engine_image)"; else echo "engine: not running"; rc=1; fi
+  return $rc
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  env) print_env ;;
+  *) echo "usage: ci/testenv.sh up|down|status|env" >&2; exit 2 ;;
+esac
