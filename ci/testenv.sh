@@ -92,10 +92,22 @@ EOF
 
 register_binfmt() {
   [ "$(uname -m)" = aarch64 ] && return
+  local entry=/proc/sys/fs/binfmt_misc/qemu-aarch64
   mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-  update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
-  grep -q '^flags: .*F' /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null \
-    || die "qemu-aarch64 is not registered with binfmt_misc (flag F); arm64 containers cannot run"
+  [ -e "$entry" ] || update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+  [ -e "$entry" ] || die "qemu-aarch64 is not registered with binfmt_misc; arm64 containers cannot run"
+  # Debian registers qemu-aarch64 with flags PF. The image's passwordless sudo
+  # is setuid, which under emulation also needs C (run with the binary's
+  # credentials), so re-register the same entry with POCF.
+  if ! grep -q '^flags: .*C' "$entry"; then
+    local interpreter magic mask
+    interpreter=$(sed -n 's/^interpreter //p' "$entry")
+    magic=$(sed -n 's/^magic //p' "$entry" | sed 's/../\\x&/g')
+    mask=$(sed -n 's/^mask //p' "$entry" | sed 's/../\\x&/g')
+    echo -1 >"$entry"
+    printf ':qemu-aarch64:M:0:%s:%s:%s:POCF' "$magic" "$mask" "$interpreter" >/proc/sys/fs/binfmt_misc/register
+  fi
+  grep -q '^flags: .*F' "$entry" || die "qemu-aarch64 is registered without flag F; arm64 containers cannot run"
 }
 
 # debootstrap ROOTFS_TAR ARCH PACKAGES: a cached minbase bookworm rootfs as a tarball.

@@ -1,0 +1,162 @@
+"""The Dagger module's one object; each function builds RunnerSpecs and calls pipelines."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import dagger
+from dagger import Doc, Name, dag
+
+from pipelines import spec as pins
+from pipelines.build import build
+from pipelines.publish import release
+from pipelines.smoke import smoke_test
+from pipelines.spec import RunnerSpec
+from pipelines.verify import Archives, Verified, verify_all
+
+
+@dagger.enum_type
+class Arch(enum.Enum):
+    """CPU architecture of the image, in Docker/OCI names."""
+
+    amd64 = "amd64"
+    """x86-64 (the runner's asset says x64)."""
+
+    arm64 = "arm64"
+    """64-bit ARM."""
+
+
+@dagger.enum_type
+class Layout(enum.Enum):
+    """Where the runner lives in the image and who runs it."""
+
+    hosted = "hosted"
+    """GitHub-hosted parity: /home/runner, user runner (1001), group docker (123), sudo."""
+
+    minimal = "minimal"
+    """Bring-your-own contract: /actions-runner, root, RUNNER_ALLOW_RUNASROOT=1."""
+
+
+# Argument types used by more than one function, each documented once.
+ArchArg = Annotated[Arch, Doc("Architecture to build")]
+ArchesArg = Annotated[list[Arch] | None, Name("arch"), Doc("Architectures to build, repeatable (default: all)")]
+LayoutArg = Annotated[Layout, Doc("Image layout: hosted (GitHub-hosted parity) or minimal")]
+RunnerShaArg = Annotated[str | None, Doc("SHA-256 of the runner tarball for this arch (default: pinned or published)")]
+RunnerArchiveArg = Annotated[dagger.File | None, Doc("Local runner tarball to use instead of downloading (air-gapped)")]
+HooksArchiveArg = Annotated[dagger.File | None, Doc("Local k8s hooks zip to use instead of downloading (air-gapped)")]
+NovolumeArchiveArg = Annotated[
+    dagger.File | None,
+    Doc("Local k8s-novolume hooks zip to use instead of downloading (air-gapped)"),
+]
+
+
+@dagger.object_type
+class RunnerImage:
+    """The actions-runner image for ARC: build, smoke-test, publish."""
+
+    runner_version: Annotated[str, Doc("Runner version, MAJOR.MINOR.PATCH")] = pins.RUNNER_VERSION
+    hooks_version: Annotated[str, Doc("runner-container-hooks version")] = pins.HOOKS_VERSION
+    base_image: Annotated[str, Doc("Base image for both stages")] = pins.BASE_IMAGE
+    runner_base_url: Annotated[str, Doc("Download base of runner releases (a mirror works)")] = pins.RUNNER_BASE_URL
+    hooks_base_url: Annotated[str, Doc("Download base of hooks releases (a mirror works)")] = pins.HOOKS_BASE_URL
+    runner_sha256_amd64: Annotated[
+        str | None, Doc("SHA-256 of the linux-x64 runner tarball (default: pinned, else published)")
+    ] = None
+    runner_sha256_arm64: Annotated[
+        str | None, Doc("SHA-256 of the linux-arm64 runner tarball (default: pinned, else published)")
+    ] = None
+    hooks_sha256: Annotated[str | None, Doc("SHA-256 of the k8s hooks zip (default: published by the release)")] = None
+    hooks_novolume_sha256: Annotated[str | None, Doc("SHA-256 of the k8s-novolume hooks zip (default: published)")] = (
+        None
+    )
+    allow_unverified: Annotated[bool, Doc("Build even when a SHA-256 is unknown, and skip checking it (unsafe)")] = (
+        False
+    )
+    novolume_hooks: Annotated[bool, Doc("Also ship the k8s-novolume hooks")] = True
+    source: Annotated[str | None, Doc("org.opencontainers.image.source label")] = None
+    revision: Annotated[str | None, Doc("org.opencontainers.image.revision label")] = None
+    created: Annotated[str | None, Doc("org.opencontainers.image.created label (RFC 3339)")] = None
+
+    def spec(self, arch: Arch, layout: Layout, runner_sha256: str | None = None) -> RunnerSpec:
+        """The RunnerSpec for one arch and layout (a plain method, not exposed)."""
+        return RunnerSpec(
+            runner_version=self.runner_version,
+            hooks_version=self.hooks_version,
+            arch=arch.value,
+            base_image=self.base_image,
+            layout=layout.value,
+            runner_sha256=runner_sha256 or getattr(self, f"runner_sha256_{arch.value}"),
+            hooks_sha256=self.hooks_sha256,
+            hooks_novolume_sha256=self.hooks_novolume_sha256,
+            runner_base_url=self.runner_base_url,
+            hooks_base_url=self.hooks_base_url,
+            allow_unverified=self.allow_unverified,
+            novolume_hooks=self.novolume_hooks,
+            source=self.source,
+            revision=self.revision,
+            created=self.created,
+        )
+
+    @dagger.function
+    async def build(
+        self,
+        arch: ArchArg = Arch.amd64,
+        layout: LayoutArg = Layout.hosted,
+        runner_sha256: RunnerShaArg = None,
+        runner_archive: RunnerArchiveArg = None,
+        hooks_archive: HooksArchiveArg = None,
+        hooks_novolume_archive: NovolumeArchiveArg = None,
+    ) -> dagger.Container:
+        """Build the runner image for one arch and layout (downloads verified first)."""
+        spec = self.spec(arch, layout, runner_sha256)
+        return await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive)
+
+    @dagger.function
+    async def smoke_test(
+        self,
+        arch: ArchArg = Arch.amd64,
+        layout: LayoutArg = Layout.hosted,
+        runner_sha256: RunnerShaArg = None,
+        runner_archive: RunnerArchiveArg = None,
+        hooks_archive: HooksArchiveArg = None,
+        hooks_novolume_archive: NovolumeArchiveArg = None,
+    ) -> str:
+        """Build, then run run.sh --version as the image user; return the version it printed."""
+        spec = self.spec(arch, layout, runner_sha256)
+        ctr = await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive)
+        return await smoke_test(ctr, spec)
+
+    @dagger.function
+    async def ci(
+        self,
+        arches: ArchesArg = None,
+        runner_archive: RunnerArchiveArg = None,
+        hooks_archive: HooksArchiveArg = None,
+        hooks_novolume_archive: NovolumeArchiveArg = None,
+    ) -> str:
+        """Build and smoke-test both layouts for each arch, concurrently; return a report."""
+        specs = [self.spec(a, lay) for a in arches or list(Arch) for lay in Layout]
+        archives = Archives(runner=runner_archive, hooks=hooks_archive, hooks_novolume=hooks_novolume_archive)
+        return report(await verify_all(dag, specs, archives))
+
+    @dagger.function
+    async def publish(
+        self,
+        address: Annotated[str, Doc("Where to push, e.g. ghcr.io/owner/actions-runner:2.337.0")],
+        arches: ArchesArg = None,
+        layout: LayoutArg = Layout.hosted,
+        username: Annotated[str | None, Doc("Registry user")] = None,
+        password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
+    ) -> str:
+        """Build and smoke-test every arch; only if all pass, push one image. Returns ref@digest."""
+        specs = [self.spec(a, layout) for a in arches or list(Arch)]
+        return await release(dag, specs, address, username, password)
+
+
+def report(verified: list[Verified]) -> str:
+    """One line per image that passed."""
+    return "\n".join(
+        f"{v.spec.name}: ok, runner {v.version} starts as {v.spec.contract.user} from {v.spec.contract.run_sh}"
+        for v in verified
+    )

@@ -1,0 +1,30 @@
+"""The runner image pipeline as a plain library, one module per stage.
+
+spec -> checksums -> fetch -> unpack -> assemble -> smoke -> publish; build
+composes the first five, verify builds and smoke-tests several specs at once.
+Every stage takes the Dagger client first (``dagger.dag`` in module mode).
+"""
+
+from pipelines.errors import (
+    ArchiveError,
+    ChecksumError,
+    DownloadError,
+    InvalidSpecError,
+    PublishError,
+    RunnerImageError,
+    SmokeTestError,
+)
+from pipelines.spec import ImageContract, Layout, RunnerSpec
+
+__all__ = [
+    "ArchiveError",
+    "ChecksumError",
+    "DownloadError",
+    "ImageContract",
+    "InvalidSpecError",
+    "Layout",
+    "PublishError",
+    "RunnerImageError",
+    "RunnerSpec",
+    "SmokeTestError",
+]

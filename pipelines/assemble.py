@@ -1,0 +1,143 @@
+"""Final stage: the image, in Dockerfile order, reading like its contract.
+
+ENV block, packages, group/user, WORKDIR, COPY with owner, labels, USER last,
+and no ENTRYPOINT/CMD (the ADR: the pod spec sets the command).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+
+import dagger
+
+from pipelines.errors import InvalidSpecError
+from pipelines.spec import ImageContract, Layout, RunnerSpec
+
+# Hosted layout packages. sudo is the contract (passwordless sudoer). The rest
+# is the upstream image's list minus lsb-release (/etc/os-release says the
+# same): git (actions/checkout clones with it, else falls back to a tarball),
+# curl/jq/unzip (used by countless run: steps and setup-* actions), and
+# ca-certificates (already in runtime-deps; listed so a slimmer base works).
+# Each is small next to the ~100 MB runner and installed without recommends.
+HOSTED_PACKAGES = ("sudo", "ca-certificates", "curl", "git", "jq", "unzip")
+SUDOERS_FILE = "/etc/sudoers.d/runner"  # no dot in the name, or sudo skips it
+SUDOERS_RULE = "%sudo ALL=(ALL:ALL) NOPASSWD:ALL\n"
+OS_RELEASE_CMD = "cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release"
+
+OCI = "org.opencontainers.image"
+HOOKS_LABEL = "dev.runner-image.hooks.version"
+LAYOUT_LABEL = "dev.runner-image.layout"
+LICENSE = "MIT"  # the runner's and the hooks' license
+
+
+def parse_os_release(text: str) -> dict[str, str]:
+    """KEY=value lines of os-release(5), quotes removed."""
+    fields: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        fields[key.strip()] = value.strip().strip("\"'")
+    return fields
+
+
+def image_os(os_release: str, *, base_image: str) -> str:
+    """ImageOS as GitHub-hosted runners set it: ID + major VERSION_ID, e.g. ubuntu24."""
+    fields = parse_os_release(os_release)
+    os_id = fields.get("ID", "")
+    major = fields.get("VERSION_ID", "").split(".")[0]
+    if not os_id or not major.isdigit():
+        msg = (
+            f'base_image "{base_image}": expected /etc/os-release with ID and a numeric '
+            f"VERSION_ID to derive ImageOS (e.g. ubuntu24), found ID={os_id!r} "
+            f"VERSION_ID={fields.get('VERSION_ID', '')!r}; use a Debian or Ubuntu based image"
+        )
+        raise InvalidSpecError(msg)
+    return f"{os_id}{major}"
+
+
+def labels(spec: RunnerSpec) -> dict[str, str]:
+    """OCI labels; source/revision/created only when given (keeps builds reproducible)."""
+    found = {
+        f"{OCI}.version": spec.runner_version,
+        f"{OCI}.licenses": LICENSE,
+        f"{OCI}.base.name": spec.base_image,
+        f"{OCI}.source": spec.source,
+        f"{OCI}.revision": spec.revision,
+        f"{OCI}.created": spec.created,
+        HOOKS_LABEL: spec.hooks_version,
+        LAYOUT_LABEL: spec.layout.value,
+    }
+    return {key: value for key, value in found.items() if value}
+
+
+def install_script(packages: tuple[str, ...]) -> str:
+    return (
+        "apt-get update"
+        f" && apt-get install -y --no-install-recommends {' '.join(packages)}"
+        " && rm -rf /var/lib/apt/lists/*"
+    )
+
+
+def user_script(contract: ImageContract) -> str:
+    """Group (fixed gid), then user (fixed uid) in it and in sudo, with a home."""
+    q = shlex.quote
+    return (
+        f"groupadd --gid {contract.gid} {q(contract.group)}"
+        f" && useradd --create-home --home-dir {q(contract.home)} --uid {contract.uid}"
+        f" --groups sudo,{q(contract.group)} --shell /bin/bash {q(contract.user)}"
+    )
+
+
+def with_env(ctr: dagger.Container, env: Mapping[str, str]) -> dagger.Container:
+    for key, value in env.items():
+        ctr = ctr.with_env_variable(key, value)
+    return ctr
+
+
+def with_labels(ctr: dagger.Container, spec: RunnerSpec) -> dagger.Container:
+    for key, value in labels(spec).items():
+        ctr = ctr.with_label(key, value)
+    return ctr
+
+
+def with_runner(ctr: dagger.Container, contract: ImageContract, runner_dir: dagger.Directory) -> dagger.Container:
+    """WORKDIR, then the runner (plus an empty _work) owned by the image user."""
+    tree = runner_dir.with_new_directory("_work", permissions=0o755)
+    return ctr.with_workdir(contract.workdir).with_directory(
+        contract.runner_dir, tree, owner=f"{contract.uid}:{contract.gid}"
+    )
+
+
+async def assemble(
+    client: dagger.Client,
+    spec: RunnerSpec,
+    base: dagger.Container,
+    runner_dir: dagger.Directory,
+) -> dagger.Container:
+    """The final image for spec's layout, from the base and the unpacked runner."""
+    del client  # same signature as every stage; the base carries the session
+    if spec.layout is Layout.MINIMAL:
+        return _minimal(spec, base, runner_dir)
+    os_release = await base.with_exec(["sh", "-c", OS_RELEASE_CMD]).stdout()
+    return _hosted(spec, base, runner_dir, image_os(os_release, base_image=spec.base_image))
+
+
+def _hosted(spec: RunnerSpec, base: dagger.Container, runner_dir: dagger.Directory, imageos: str) -> dagger.Container:
+    contract = spec.contract
+    ctr = with_env(base, {**contract.env, "ImageOS": imageos})
+    ctr = ctr.with_exec(["sh", "-c", install_script(HOSTED_PACKAGES)])
+    ctr = ctr.with_exec(["sh", "-c", user_script(contract)])
+    ctr = ctr.with_new_file(SUDOERS_FILE, SUDOERS_RULE, permissions=0o440)
+    ctr = with_runner(ctr, contract, runner_dir)
+    ctr = with_labels(ctr, spec).without_entrypoint().without_default_args()
+    return ctr.with_user(contract.user)
+
+
+def _minimal(spec: RunnerSpec, base: dagger.Container, runner_dir: dagger.Directory) -> dagger.Container:
+    contract = spec.contract
+    ctr = with_runner(with_env(base, contract.env), contract, runner_dir)
+    ctr = with_labels(ctr, spec).without_entrypoint().without_default_args()
+    return ctr.with_user(contract.user)

@@ -1,0 +1,197 @@
+"""Which SHA-256 each asset must have, and where that number comes from.
+
+Order of trust, first known wins:
+  1. the sum the user passed (--runner-sha256, --hooks-sha256, ...);
+  2. the table pinned below, for the default versions;
+  3. the digest GitHub publishes for the release (releases API, or the SHA
+     markers in the release notes), fetched only when 1 and 2 know nothing;
+  4. nothing: refuse, unless the user opted out with --allow-unverified.
+
+Everything but ``fetch_release_digests``/``resolve_checksums`` is pure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from urllib.parse import urlsplit
+
+import dagger
+
+from pipelines.errors import ChecksumError
+from pipelines.spec import RunnerSpec, check_sha256
+
+logger = logging.getLogger(__name__)
+
+# (runner version, runner arch) -> SHA-256 published in the release notes.
+PINNED_RUNNER_SHA256: Mapping[tuple[str, str], str] = MappingProxyType(
+    {
+        ("2.337.0", "x64"): "70920811a4f8ad4328818682bca5c6469c1c942fab52448868071d0063816613",
+        ("2.337.0", "arm64"): "9b1dc70626422526e3c94767cf024896beb15da5342a3f4819bf2feac13e0393",
+    }
+)
+# asset name -> SHA-256. No public pin of any hooks zip was found: left empty
+# on purpose rather than invented; the release API fills the gap.
+PINNED_HOOKS_SHA256: Mapping[str, str] = MappingProxyType({})
+
+_SHA_MARKER = re.compile(
+    r"<!--\s*BEGIN\s+SHA\s+(?P<label>[\w.-]+)\s*-->\s*(?P<sum>[0-9A-Fa-f]{64})\s*"
+    r"<!--\s*END\s+SHA\s+(?P=label)\s*-->",
+)
+_GITHUB_DOWNLOAD = re.compile(r"^/(?P<owner>[^/]+)/(?P<repo>[^/]+)/releases/download$")
+
+
+def pinned_runner_sha256(version: str, runner_arch: str) -> str | None:
+    return PINNED_RUNNER_SHA256.get((version, runner_arch))
+
+
+def pinned_hooks_sha256(asset: str) -> str | None:
+    return PINNED_HOOKS_SHA256.get(asset)
+
+
+def parse_release_notes(body: str) -> dict[str, str]:
+    """SHA markers of a release note: {"linux-x64": "<hex>", ...}, sums lowercased."""
+    return {m["label"]: m["sum"].lower() for m in _SHA_MARKER.finditer(body or "")}
+
+
+def parse_release_assets(release_json: str) -> dict[str, str]:
+    """{asset name: hex} from a GitHub releases API answer (assets[].digest "sha256:...").
+
+    The release notes' SHA markers are read too, keyed by the runner asset
+    they describe (label "linux-x64" -> actions-runner-linux-x64-<v>.tar.gz)
+    when the release's tag gives the version. API digests win over markers.
+    """
+    try:
+        release = json.loads(release_json)
+    except json.JSONDecodeError as e:
+        msg = f"release JSON: expected a GitHub releases API object, found invalid JSON ({e})"
+        raise ChecksumError(msg) from None
+    if not isinstance(release, dict):
+        msg = f"release JSON: expected an object with 'assets', found {type(release).__name__}"
+        raise ChecksumError(msg)
+    sums: dict[str, str] = {}
+    version = str(release.get("tag_name") or "").removeprefix("v")
+    if version:
+        for label, hexsum in parse_release_notes(str(release.get("body") or "")).items():
+            sums[f"actions-runner-{label}-{version}.tar.gz"] = hexsum
+    for asset in release.get("assets") or []:
+        digest = asset.get("digest") if isinstance(asset, dict) else None
+        if isinstance(digest, str) and digest.startswith("sha256:"):
+            sums[str(asset.get("name"))] = digest.removeprefix("sha256:").lower()
+    return sums
+
+
+def release_api_url(download_base_url: str, version: str) -> str | None:
+    """The releases API URL behind a github.com download base, else None (a mirror)."""
+    parts = urlsplit(download_base_url)
+    match = _GITHUB_DOWNLOAD.match(parts.path.rstrip("/"))
+    if parts.hostname != "github.com" or match is None:
+        return None
+    return f"https://api.github.com/repos/{match['owner']}/{match['repo']}/releases/tags/v{version}"
+
+
+def select_checksum(
+    *,
+    asset: str,
+    flag: str,
+    explicit: str | None = None,
+    pinned: str | None = None,
+    published: str | None = None,
+    allow_unverified: bool = False,
+) -> str | None:
+    """The first known sum of explicit, pinned, published; None only if allowed."""
+    for candidate in (explicit, pinned, published):
+        if candidate:
+            return check_sha256(flag.removeprefix("--").replace("-", "_"), candidate)
+    if allow_unverified:
+        return None
+    msg = (
+        f"{asset}: expected a known SHA-256 to verify the download, found none "
+        "(not passed, not pinned for this version, not published by the release). "
+        f"Pass {flag} <64 hex>, or opt out explicitly with --allow-unverified"
+    )
+    raise ChecksumError(msg)
+
+
+async def fetch_release_digests(client: dagger.Client, api_url: str) -> dict[str, str]:
+    """Asset sums GitHub publishes for one release; {} when it cannot be read."""
+    try:
+        text = await client.http(api_url).contents()
+        return parse_release_assets(text)
+    except (dagger.QueryError, ChecksumError) as e:
+        logger.warning("could not read published digests from %s: %s", api_url, e)
+        return {}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class _Need:
+    field: str
+    flag: str
+    asset: str
+    explicit: str | None
+    pinned: str | None
+    base_url: str
+    version: str
+
+
+def _needs(spec: RunnerSpec) -> list[_Need]:
+    needs = [
+        _Need(
+            field="runner_sha256",
+            flag="--runner-sha256",
+            asset=spec.runner_asset,
+            explicit=spec.runner_sha256,
+            pinned=pinned_runner_sha256(spec.runner_version, spec.runner_arch),
+            base_url=spec.runner_base_url,
+            version=spec.runner_version,
+        ),
+        _Need(
+            field="hooks_sha256",
+            flag="--hooks-sha256",
+            asset=spec.hooks_asset,
+            explicit=spec.hooks_sha256,
+            pinned=pinned_hooks_sha256(spec.hooks_asset),
+            base_url=spec.hooks_base_url,
+            version=spec.hooks_version,
+        ),
+    ]
+    if spec.novolume_hooks:
+        needs.append(
+            _Need(
+                field="hooks_novolume_sha256",
+                flag="--hooks-novolume-sha256",
+                asset=spec.hooks_novolume_asset,
+                explicit=spec.hooks_novolume_sha256,
+                pinned=pinned_hooks_sha256(spec.hooks_novolume_asset),
+                base_url=spec.hooks_base_url,
+                version=spec.hooks_version,
+            )
+        )
+    return needs
+
+
+async def resolve_checksums(client: dagger.Client, spec: RunnerSpec) -> RunnerSpec:
+    """Return spec with every asset's sum filled in, per the order of trust above."""
+    published_cache: dict[str, dict[str, str]] = {}
+    chosen: dict[str, str | None] = {}
+    for need in _needs(spec):
+        published = None
+        if not (need.explicit or need.pinned or spec.allow_unverified):
+            api_url = release_api_url(need.base_url, need.version)
+            if api_url is not None:
+                if api_url not in published_cache:
+                    published_cache[api_url] = await fetch_release_digests(client, api_url)
+                published = published_cache[api_url].get(need.asset)
+        chosen[need.field] = select_checksum(
+            asset=need.asset,
+            flag=need.flag,
+            explicit=need.explicit,
+            pinned=need.pinned,
+            published=published,
+            allow_unverified=spec.allow_unverified,
+        )
+    return dataclasses.replace(spec, **chosen)

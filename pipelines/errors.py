@@ -1,0 +1,55 @@
+"""Errors raised by the pipeline, one class per stage that can fail.
+
+Every message names the input, what was expected, what was found, and what to
+do about it. The stage name is prefixed when the error is printed, so a user
+reading a CI log knows which step refused.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class RunnerImageError(Exception):
+    """Base class of every error this project raises on purpose."""
+
+    stage: ClassVar[str] = "runner-image"
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {super().__str__()}"
+
+
+class InvalidSpecError(RunnerImageError, ValueError):
+    """A build input (version, arch, URL, image reference, ...) is malformed."""
+
+    stage = "spec"
+
+
+class ChecksumError(RunnerImageError):
+    """No SHA-256 is known for an asset, or the downloaded bytes do not match it."""
+
+    stage = "checksum"
+
+
+class DownloadError(RunnerImageError):
+    """An asset could not be downloaded (bad HTTP status, unreachable host, ...)."""
+
+    stage = "download"
+
+
+class ArchiveError(RunnerImageError):
+    """An archive could not be unpacked, or lacks what the image needs (run.sh)."""
+
+    stage = "unpack"
+
+
+class SmokeTestError(RunnerImageError):
+    """The built image does not start the runner or does not honour its contract."""
+
+    stage = "smoke-test"
+
+
+class PublishError(RunnerImageError):
+    """The image could not be published (bad address, credentials, registry error)."""
+
+    stage = "publish"

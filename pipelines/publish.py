@@ -1,0 +1,77 @@
+"""Publish built images: one address, one manifest for every arch, all or none."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dagger
+
+from pipelines.errors import InvalidSpecError, PublishError
+from pipelines.spec import ImageRef, RunnerSpec, parse_reference
+from pipelines.verify import Archives, check_specs, verify_all
+
+
+def check_address(address: str) -> ImageRef:
+    """A pushable reference: valid, and naming a tag rather than a digest."""
+    try:
+        ref = parse_reference(address, name="address")
+    except InvalidSpecError as e:
+        raise PublishError(e.args[0]) from None
+    if ref.digest:
+        msg = (
+            f'address "{address}": expected a repository and tag to push to, found a digest; drop the @sha256:... part'
+        )
+        raise PublishError(msg)
+    return ref
+
+
+def check_credentials(username: str | None, password: dagger.Secret | None) -> None:
+    if (username is None) != (password is None):
+        given, missing = ("username", "password") if password is None else ("password", "username")
+        msg = f"{given} given without {missing}: pass both --username and --password, or neither"
+        raise PublishError(msg)
+
+
+async def publish(
+    client: dagger.Client,
+    containers: Sequence[dagger.Container],
+    address: str,
+    username: str | None = None,
+    password: dagger.Secret | None = None,
+) -> str:
+    """Push containers (one per platform) as one image; return reference@digest."""
+    del client  # same signature as every stage; the containers carry the session
+    check_address(address)
+    check_credentials(username, password)
+    if not containers:
+        msg = f'address "{address}": expected at least one container to publish, found none'
+        raise PublishError(msg)
+    first, *rest = containers
+    if username is not None and password is not None:
+        first = first.with_registry_auth(address, username, password)
+    try:
+        return await first.publish(address, platform_variants=rest or None)
+    except dagger.QueryError as e:
+        who = f" as {username!r}" if username else " without credentials"
+        msg = f'pushing {len(containers)} platform(s) to "{address}"{who} failed: {e}'
+        raise PublishError(msg) from e
+
+
+async def release(
+    client: dagger.Client,
+    specs: Sequence[RunnerSpec],
+    address: str,
+    username: str | None = None,
+    password: dagger.Secret | None = None,
+    archives: Archives | None = None,
+) -> str:
+    """Build and smoke-test every spec; only if all pass, publish them once."""
+    check_address(address)
+    check_credentials(username, password)
+    check_specs(specs, archives)
+    arches = [spec.arch for spec in specs]
+    if len(set(arches)) != len(arches):
+        msg = f'address "{address}": expected one image per arch, found arches {", ".join(arches)}'
+        raise PublishError(msg)
+    verified = await verify_all(client, specs, archives)
+    return await publish(client, [v.container for v in verified], address, username, password)

@@ -1,0 +1,82 @@
+"""Smoke test: does the image start its runner, as its own user, at the right version?
+
+The exit code alone proves nothing: as root without RUNNER_ALLOW_RUNASROOT,
+run.sh refuses ("Must not run interactively with sudo") and still exits 0.
+So the output must hold a line that is exactly the version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import dagger
+
+from pipelines.errors import SmokeTestError
+from pipelines.spec import ImageContract, RunnerSpec
+
+MAX_QUOTED = 4000  # characters of output quoted in an error
+
+
+def version_line(output: str, version: str) -> str | None:
+    """The line of output that is exactly the version (surrounding blanks ignored)."""
+    return next((line.strip() for line in output.splitlines() if line.strip() == version), None)
+
+
+def contract_mismatches(
+    contract: ImageContract,
+    *,
+    user: str,
+    workdir: str,
+    env: Mapping[str, str | None],
+    entrypoint: Sequence[str],
+    default_args: Sequence[str],
+) -> list[str]:
+    """What an image's config gets wrong against its contract, one line per finding."""
+    found: list[str] = []
+    if user != contract.user:
+        found.append(f"user: expected {contract.user!r}, found {user!r}")
+    if workdir.rstrip("/") != contract.workdir:
+        found.append(f"workdir: expected {contract.workdir!r}, found {workdir!r}")
+    for key, value in contract.env.items():
+        if env.get(key) != value:
+            found.append(f"env {key}: expected {value!r}, found {env.get(key)!r}")
+    if entrypoint or default_args:
+        found.append(f"entrypoint/cmd: expected none, found {list(entrypoint)!r} {list(default_args)!r}")
+    return found
+
+
+async def check_contract(ctr: dagger.Container, spec: RunnerSpec) -> None:
+    """Compare the image config (no exec) with spec's contract; raise on any mismatch."""
+    env = {key: await ctr.env_variable(key) for key in spec.contract.env}
+    mismatches = contract_mismatches(
+        spec.contract,
+        user=await ctr.user(),
+        workdir=await ctr.workdir(),
+        env=env,
+        entrypoint=await ctr.entrypoint(),
+        default_args=await ctr.default_args(),
+    )
+    if mismatches:
+        msg = f"image {spec.name} breaks the {spec.layout.value} contract: " + "; ".join(mismatches)
+        raise SmokeTestError(msg)
+
+
+async def smoke_test(ctr: dagger.Container, spec: RunnerSpec) -> str:
+    """Run ``<runner_dir>/run.sh --version`` as the image user; return the version line."""
+    await check_contract(ctr, spec)
+    run_sh = spec.contract.run_sh
+    ran = ctr.with_exec([run_sh, "--version"], expect=dagger.ReturnType.ANY)
+    try:
+        stdout, stderr, code = await ran.stdout(), await ran.stderr(), await ran.exit_code()
+    except dagger.QueryError as e:
+        msg = f"{spec.name}: {run_sh} --version could not run: {e}"
+        raise SmokeTestError(msg) from e
+    line = version_line(stdout, spec.runner_version) or version_line(stderr, spec.runner_version)
+    if line is None:
+        output = f"stdout:\n{stdout}\nstderr:\n{stderr}"[-MAX_QUOTED:]
+        msg = (
+            f"{spec.name}: {run_sh} --version as user {spec.contract.user!r}: expected a line "
+            f'"{spec.runner_version}", found none (exit code {code}). Output:\n{output}'
+        )
+        raise SmokeTestError(msg)
+    return line

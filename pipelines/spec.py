@@ -1,0 +1,330 @@
+"""What to build: versions, architecture, base image, layout and asset sums.
+
+The pinned defaults sit at the top, one per line, like the ARG block of the
+upstream Dockerfile: a version bump is a one-line diff that a bot can make.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+from pipelines.errors import InvalidSpecError
+
+# --- Pinned defaults (one per line) -------------------------------------------
+RUNNER_VERSION = "2.337.0"
+HOOKS_VERSION = "0.8.1"
+BASE_IMAGE = "mcr.microsoft.com/dotnet/runtime-deps:8.0-noble"
+RUNNER_BASE_URL = "https://github.com/actions/runner/releases/download"
+HOOKS_BASE_URL = "https://github.com/actions/runner-container-hooks/releases/download"
+DEFAULT_ARCH = "amd64"
+
+# Docker/OCI architecture -> architecture in the runner's asset name. The runner
+# also ships 32-bit `arm`; it is not offered here (no user asked for it).
+RUNNER_ARCH: Mapping[str, str] = MappingProxyType({"amd64": "x64", "arm64": "arm64"})
+ARCHES: tuple[str, ...] = tuple(RUNNER_ARCH)
+
+
+class Layout(enum.StrEnum):
+    """Where the runner lives in the image and who runs it (see the ADR)."""
+
+    HOSTED = "hosted"
+    """GitHub-hosted parity ("Breaking Changes"): /home/runner, user runner(1001)."""
+
+    MINIMAL = "minimal"
+    """Bring-your-own contract ("Context"): /actions-runner, root, RUNNER_ALLOW_RUNASROOT=1."""
+
+
+DEFAULT_LAYOUT = Layout.HOSTED
+LAYOUTS: tuple[str, ...] = tuple(layout.value for layout in Layout)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class ImageContract:
+    """What an image of one layout promises; tests check built images against it."""
+
+    runner_dir: str
+    """Folder holding run.sh, bin/, k8s/ (the runner root; _diag/ is written here)."""
+    workdir: str
+    """The image's WORKDIR."""
+    user: str
+    """The image's USER."""
+    uid: int
+    """uid of that user."""
+    group: str
+    """Group owning the runner files; the user is a member of it."""
+    gid: int
+    """gid of that group."""
+    home: str
+    """$HOME of the user."""
+    work_dir: str
+    """Where jobs run (the runner's _work folder)."""
+    env: Mapping[str, str] = dataclasses.field(hash=False)
+    """Environment the image sets (ImageOS, derived from the base, is not listed)."""
+    sudo: bool
+    """Whether the user is a passwordless sudoer."""
+
+    @property
+    def run_sh(self) -> str:
+        return f"{self.runner_dir}/run.sh"
+
+
+HOSTED_CONTRACT = ImageContract(
+    runner_dir="/home/runner",
+    workdir="/home/runner",
+    user="runner",
+    uid=1001,
+    group="docker",
+    gid=123,
+    home="/home/runner",
+    work_dir="/home/runner/_work",
+    env=MappingProxyType(
+        {
+            "HOME": "/home/runner",
+            "DEBIAN_FRONTEND": "noninteractive",
+            "RUNNER_MANUALLY_TRAP_SIG": "1",
+            "ACTIONS_RUNNER_PRINT_LOG_TO_STDOUT": "1",
+        }
+    ),
+    sudo=True,
+)
+
+MINIMAL_CONTRACT = ImageContract(
+    runner_dir="/actions-runner",
+    workdir="/actions-runner",
+    user="root",
+    uid=0,
+    group="root",
+    gid=0,
+    home="/root",
+    work_dir="/actions-runner/_work",
+    env=MappingProxyType({"RUNNER_ALLOW_RUNASROOT": "1"}),
+    sudo=False,
+)
+
+CONTRACTS: Mapping[Layout, ImageContract] = MappingProxyType(
+    {Layout.HOSTED: HOSTED_CONTRACT, Layout.MINIMAL: MINIMAL_CONTRACT}
+)
+
+
+# --- Validation helpers --------------------------------------------------------
+_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+# A docker reference: [host[:port]/]path[:tag][@sha256:digest]
+_HOST_PART = r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])"
+_HOST = rf"{_HOST_PART}(?:\.{_HOST_PART})*(?::[0-9]+)?"
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_PATH = re.compile(rf"^{_PATH_PART}(?:/{_PATH_PART})*$")
+_REFERENCE = re.compile(
+    rf"^(?:(?P<host>{_HOST})/)?(?P<path>[^:@]+)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
+_REFERENCE_FORM = "[HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST], e.g. ghcr.io/owner/image:tag"
+DEFAULT_REGISTRY = "docker.io"
+
+
+def runner_arch(arch: str) -> str:
+    """Map a Docker architecture (amd64, arm64) to the runner asset's (x64, arm64)."""
+    try:
+        return RUNNER_ARCH[arch]
+    except KeyError:
+        msg = f"arch {arch!r}: expected one of {', '.join(ARCHES)}; pass --arch amd64 or --arch arm64"
+        raise InvalidSpecError(msg) from None
+
+
+def parse_layout(value: Any) -> Layout:
+    """Return the Layout named by value (a Layout, an enum with .value, or a string)."""
+    raw = getattr(value, "value", value)
+    try:
+        return Layout(raw)
+    except ValueError:
+        msg = f"layout {raw!r}: expected one of {', '.join(LAYOUTS)}; pass --layout hosted or --layout minimal"
+        raise InvalidSpecError(msg) from None
+
+
+def check_version(name: str, value: str) -> str:
+    """Return MAJOR.MINOR.PATCH; a single leading "v" (as in release tags) is dropped."""
+    bare = value.removeprefix("v") if isinstance(value, str) else value
+    if not isinstance(bare, str) or not _VERSION.match(bare):
+        msg = (
+            f'{name} "{value}": expected MAJOR.MINOR.PATCH in digits, e.g. "{RUNNER_VERSION}" '
+            '(a leading "v" is accepted and dropped)'
+        )
+        raise InvalidSpecError(msg)
+    return bare
+
+
+def check_sha256(name: str, value: str | None) -> str | None:
+    """Return a lowercase 64-hex SHA-256 (a "sha256:" prefix is dropped), or None."""
+    if value is None:
+        return None
+    bare = value.strip().removeprefix("sha256:").lower()
+    if not _SHA256.match(bare):
+        msg = (
+            f'{name} "{value}": expected a SHA-256 of 64 hexadecimal characters '
+            f'(optionally prefixed "sha256:"), found {len(bare)} characters'
+        )
+        raise InvalidSpecError(msg)
+    return bare
+
+
+def check_base_url(name: str, value: str) -> str:
+    """Return an http(s) URL without its trailing slash."""
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        msg = f'{name} "{value}": expected an http:// or https:// URL without query or fragment, e.g. {RUNNER_BASE_URL}'
+        raise InvalidSpecError(msg)
+    return value.rstrip("/")
+
+
+def check_created(value: str | None) -> str | None:
+    """Return an RFC 3339 timestamp unchanged, or None."""
+    if value is None:
+        return None
+    try:
+        datetime.datetime.fromisoformat(value)
+    except ValueError:
+        msg = f'created "{value}": expected an RFC 3339 timestamp, e.g. 2026-08-26T12:00:00Z'
+        raise InvalidSpecError(msg) from None
+    return value
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class ImageRef:
+    """A parsed docker reference."""
+
+    host: str | None
+    path: str
+    tag: str | None = None
+    digest: str | None = None
+
+    @property
+    def registry(self) -> str:
+        """The registry host, docker.io when the reference names none."""
+        return self.host or DEFAULT_REGISTRY
+
+    @property
+    def repository(self) -> str:
+        return f"{self.host}/{self.path}" if self.host else self.path
+
+    def __str__(self) -> str:
+        tag = f":{self.tag}" if self.tag else ""
+        digest = f"@{self.digest}" if self.digest else ""
+        return f"{self.repository}{tag}{digest}"
+
+
+def parse_reference(value: str, *, name: str = "image") -> ImageRef:
+    """Parse a docker reference, refusing what a registry would refuse."""
+    match = _REFERENCE.match(value) if isinstance(value, str) else None
+    if match is not None:
+        host, path = match["host"], match["path"]
+        # As docker does: the first part is a host only if it looks like one.
+        if host and not ("." in host or ":" in host or host == "localhost"):
+            host, path = None, f"{host}/{path}"
+        if _PATH.match(path) and len(f"{host or ''}/{path}") <= 255:
+            return ImageRef(host=host, path=path, tag=match["tag"], digest=match["digest"])
+    msg = (
+        f'{name} "{value}": expected a docker reference {_REFERENCE_FORM} '
+        "(path in lowercase letters, digits and . _ - separators)"
+    )
+    raise InvalidSpecError(msg)
+
+
+# --- The spec -----------------------------------------------------------------
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class RunnerSpec:
+    """One image to build: one architecture, one layout.
+
+    Validated on construction; variants via ``dataclasses.replace``. Versions
+    accept a leading "v" (as in release tags) and store the bare MAJOR.MINOR.PATCH.
+    """
+
+    runner_version: str = RUNNER_VERSION
+    hooks_version: str = HOOKS_VERSION
+    arch: str = DEFAULT_ARCH
+    base_image: str = BASE_IMAGE
+    layout: Layout = DEFAULT_LAYOUT
+    runner_sha256: str | None = None
+    hooks_sha256: str | None = None
+    hooks_novolume_sha256: str | None = None
+    runner_base_url: str = RUNNER_BASE_URL
+    hooks_base_url: str = HOOKS_BASE_URL
+    allow_unverified: bool = False
+    """Build even when an asset's SHA-256 is unknown, and skip the comparison."""
+    novolume_hooks: bool = True
+    """Also ship the k8s-novolume hooks (hooks 0.8.x; ARC's chart points at them)."""
+    source: str | None = None
+    revision: str | None = None
+    created: str | None = None
+
+    def __post_init__(self) -> None:
+        arch = getattr(self.arch, "value", self.arch)
+        runner_arch(arch)
+        parse_reference(self.base_image, name="base_image")
+        normalized = {
+            "arch": arch,
+            "layout": parse_layout(self.layout),
+            "runner_version": check_version("runner_version", self.runner_version),
+            "hooks_version": check_version("hooks_version", self.hooks_version),
+            "runner_sha256": check_sha256("runner_sha256", self.runner_sha256),
+            "hooks_sha256": check_sha256("hooks_sha256", self.hooks_sha256),
+            "hooks_novolume_sha256": check_sha256("hooks_novolume_sha256", self.hooks_novolume_sha256),
+            "runner_base_url": check_base_url("runner_base_url", self.runner_base_url),
+            "hooks_base_url": check_base_url("hooks_base_url", self.hooks_base_url),
+            "source": None if self.source is None else check_base_url("source", self.source),
+            "created": check_created(self.created),
+        }
+        for field, value in normalized.items():
+            object.__setattr__(self, field, value)
+
+    @property
+    def runner_arch(self) -> str:
+        return RUNNER_ARCH[self.arch]
+
+    @property
+    def platform(self) -> str:
+        return f"linux/{self.arch}"
+
+    @property
+    def contract(self) -> ImageContract:
+        return CONTRACTS[self.layout]
+
+    @property
+    def name(self) -> str:
+        """Short name for messages: arch/layout."""
+        return f"{self.arch}/{self.layout.value}"
+
+    @property
+    def runner_asset(self) -> str:
+        return f"actions-runner-linux-{self.runner_arch}-{self.runner_version}.tar.gz"
+
+    @property
+    def runner_url(self) -> str:
+        return f"{self.runner_base_url}/v{self.runner_version}/{self.runner_asset}"
+
+    @property
+    def hooks_asset(self) -> str:
+        return f"actions-runner-hooks-k8s-{self.hooks_version}.zip"
+
+    @property
+    def hooks_url(self) -> str:
+        return f"{self.hooks_base_url}/v{self.hooks_version}/{self.hooks_asset}"
+
+    @property
+    def hooks_novolume_asset(self) -> str:
+        # Not confirmed from a release page: upstream-facts.md only says the
+        # image ships k8s-novolume/ with hooks 0.8.x. This name follows the
+        # k8s/docker assets' pattern; pass --novolume-hooks=false if it is wrong.
+        return f"actions-runner-hooks-k8s-novolume-{self.hooks_version}.zip"
+
+    @property
+    def hooks_novolume_url(self) -> str:
+        return f"{self.hooks_base_url}/v{self.hooks_version}/{self.hooks_novolume_asset}"

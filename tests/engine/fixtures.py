@@ -1,0 +1,170 @@
+"""Runner and hooks archives made by the tests, and a server for them on 127.0.0.1.
+
+The runner fixture has the real release's layout and behaviour for what the
+pipeline relies on: ``run.sh`` hands over to ``run-helper.sh``, which refuses
+root unless ``RUNNER_ALLOW_RUNASROOT`` is set (and ``run.sh`` still exits 0, as
+the real one does), then ``bin/Runner.Listener run --version`` prints the bare
+version. The listener also checks it runs on the architecture its archive is
+for and creates ``_diag/`` under the runner root, as the real one does, so an
+arm64 image that is not really arm64, or a runner folder the image user cannot
+write, fails the smoke test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import tarfile
+import threading
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+UNAME_MACHINE = {"x64": "x86_64", "arm64": "aarch64"}
+
+RUN_SH = """#!/bin/bash
+# Fixture of the runner's run.sh: run the helper, report, exit 0 whatever it said.
+root="$(cd "$(dirname "$0")" && pwd)"
+"$root/run-helper.sh" "$@"
+echo "Exiting runner..."
+exit 0
+"""
+
+RUN_HELPER_SH = """#!/bin/bash
+# Fixture of the runner's run-helper.sh.
+root="$(cd "$(dirname "$0")" && pwd)"
+if [ "$(id -u)" -eq 0 ] && [ -z "$RUNNER_ALLOW_RUNASROOT" ]; then
+  echo "Must not run interactively with sudo"
+  exit 1
+fi
+"$root/bin/Runner.Listener" run "$@"
+rc=$?
+echo "Runner listener exit with $rc return code, stop the service, no retry needed."
+exit $rc
+"""
+
+LISTENER = """#!/bin/bash
+# Fixture of bin/Runner.Listener for linux-{runner_arch}.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ "$(uname -m)" != "{machine}" ]; then
+  echo "Runner.Listener: cannot execute binary file: Exec format error ($(uname -m), built for {machine})" >&2
+  exit 126
+fi
+mkdir -p "$root/_diag" || {{ echo "Runner.Listener: $root/_diag is not writable" >&2; exit 1; }}
+if [ "$1" = run ] && [ "$2" = --version ]; then
+  echo "{version}"
+  exit 0
+fi
+echo "Runner.Listener fixture: only 'run --version' is implemented" >&2
+exit 2
+"""
+
+CONFIG_SH = "#!/bin/bash\necho 'config.sh fixture'\n"
+ENV_SH = "#!/bin/bash\necho 'env.sh fixture'\n"
+HOOKS_INDEX_JS = "// runner-container-hooks fixture ({flavour} {version})\nconsole.log('hooks {version}');\n"
+
+
+def _add(tar: tarfile.TarFile, name: str, text: str, mode: int) -> None:
+    data = text.encode()
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = mode
+    info.mtime = 0
+    tar.addfile(info, io.BytesIO(data))
+
+
+def runner_tarball(version: str, runner_arch: str, *, with_run_sh: bool = True) -> bytes:
+    """A gzip tarball laid out as actions-runner-linux-<arch>-<version>.tar.gz is."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        if with_run_sh:
+            _add(tar, "./run.sh", RUN_SH, 0o755)
+        _add(tar, "./run-helper.sh", RUN_HELPER_SH, 0o755)
+        _add(tar, "./config.sh", CONFIG_SH, 0o755)
+        _add(tar, "./env.sh", ENV_SH, 0o755)
+        listener = LISTENER.format(runner_arch=runner_arch, machine=UNAME_MACHINE[runner_arch], version=version)
+        _add(tar, "./bin/Runner.Listener", listener, 0o755)
+    return buf.getvalue()
+
+
+def hooks_zip(version: str, flavour: str = "k8s") -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("index.js", HOOKS_INDEX_JS.format(flavour=flavour, version=version))
+    return buf.getvalue()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseMirror:
+    """A folder laid out like the GitHub release download URLs, served on 127.0.0.1."""
+
+    root: Path
+    base_url: str
+    runner_version: str
+    hooks_version: str
+    sums: dict[str, str]
+
+    def sha(self, asset: str) -> str:
+        return self.sums[asset]
+
+
+def write_release_mirror(root: Path, *, runner_version: str, hooks_version: str) -> dict[str, str]:
+    """Write good and bad assets under root/<project>/v<version>/; return their SHA-256 sums.
+
+    Good: the runner for x64 and arm64, the hooks zip (k8s and k8s-novolume).
+    Bad, for the failure tests, under runner version 9.9.9: an error body of
+    9 bytes where the x64 tarball should be, and an arm64 tarball without run.sh.
+    """
+    sums: dict[str, str] = {}
+
+    def put(rel: str, data: bytes) -> None:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        sums[path.name] = sha256(data)
+
+    for arch in ("x64", "arm64"):
+        put(
+            f"runner/v{runner_version}/actions-runner-linux-{arch}-{runner_version}.tar.gz",
+            runner_tarball(runner_version, arch),
+        )
+    put(f"hooks/v{hooks_version}/actions-runner-hooks-k8s-{hooks_version}.zip", hooks_zip(hooks_version))
+    put(
+        f"hooks/v{hooks_version}/actions-runner-hooks-k8s-novolume-{hooks_version}.zip",
+        hooks_zip(hooks_version, "k8s-novolume"),
+    )
+    put("runner/v9.9.9/actions-runner-linux-x64-9.9.9.tar.gz", b"Not Found")
+    put("runner/v9.9.9/actions-runner-linux-arm64-9.9.9.tar.gz", runner_tarball("9.9.9", "arm64", with_run_sh=False))
+    return sums
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+class FileServer:
+    """http.server on 127.0.0.1, an ephemeral port, in a daemon thread."""
+
+    def __init__(self, root: Path) -> None:
+        handler = lambda *a, **kw: _QuietHandler(*a, directory=str(root), **kw)  # noqa: E731
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> FileServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,145 @@
+"""Pure parts of unpack, assemble and smoke: scripts, ImageOS, labels, checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.assemble import (
+    HOSTED_PACKAGES,
+    SUDOERS_FILE,
+    SUDOERS_RULE,
+    image_os,
+    install_script,
+    labels,
+    parse_os_release,
+    user_script,
+)
+from pipelines.errors import InvalidSpecError
+from pipelines.smoke import contract_mismatches, version_line
+from pipelines.spec import HOSTED_CONTRACT, MINIMAL_CONTRACT, RunnerSpec
+from pipelines.unpack import unpack_script
+
+UBUNTU = """PRETTY_NAME="Ubuntu 24.04.3 LTS"
+NAME="Ubuntu"
+VERSION_ID="24.04"
+VERSION="24.04.3 LTS (Noble Numbat)"
+ID=ubuntu
+ID_LIKE=debian
+"""
+DEBIAN = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_ID="12"\nID=debian\n# comment\n\n'
+
+
+# --- unpack ------------------------------------------------------------------------
+def test_unpack_script_order_and_targets() -> None:
+    script = unpack_script("/a/r.tar.gz", "/a/h.zip", "/a/n.zip").splitlines()
+    assert script[0] == "set -eu"
+    assert "tar xzf /a/r.tar.gz -C /actions-runner" in script
+    assert "unzip -q -o /a/h.zip -d /actions-runner/k8s" in script
+    assert script[-1] == "unzip -q -o /a/n.zip -d /actions-runner/k8s-novolume"
+
+
+def test_unpack_script_without_novolume() -> None:
+    assert "k8s-novolume" not in unpack_script("/a/r.tar.gz", "/a/h.zip", None)
+
+
+# --- assemble ----------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "expected"), [(UBUNTU, "ubuntu24"), (DEBIAN, "debian12")])
+def test_image_os(text: str, expected: str) -> None:
+    assert image_os(text, base_image="x") == expected
+
+
+def test_os_release_parsing_strips_quotes_and_comments() -> None:
+    fields = parse_os_release(DEBIAN)
+    assert fields == {"PRETTY_NAME": "Debian GNU/Linux 12 (bookworm)", "VERSION_ID": "12", "ID": "debian"}
+
+
+@pytest.mark.parametrize("text", ["", "ID=alpine\n", 'ID=arch\nVERSION_ID="rolling"\n'])
+def test_image_os_refuses_what_it_cannot_name(text: str) -> None:
+    with pytest.raises(InvalidSpecError) as e:
+        image_os(text, base_image="example/base:1")
+    assert 'base_image "example/base:1"' in str(e.value)
+    assert "expected /etc/os-release with ID and a numeric VERSION_ID" in str(e.value)
+
+
+def test_labels_omit_unknown_metadata() -> None:
+    found = labels(RunnerSpec())
+    assert found == {
+        "org.opencontainers.image.version": "2.337.0",
+        "org.opencontainers.image.licenses": "MIT",
+        "org.opencontainers.image.base.name": "mcr.microsoft.com/dotnet/runtime-deps:8.0-noble",
+        "dev.runner-image.hooks.version": "0.8.1",
+        "dev.runner-image.layout": "hosted",
+    }
+
+
+def test_labels_with_metadata() -> None:
+    spec = RunnerSpec(
+        source="https://github.com/o/r", revision="abc123", created="2026-08-26T00:00:00Z", layout="minimal"
+    )  # type: ignore[arg-type]
+    found = labels(spec)
+    assert found["org.opencontainers.image.source"] == "https://github.com/o/r"
+    assert found["org.opencontainers.image.revision"] == "abc123"
+    assert found["org.opencontainers.image.created"] == "2026-08-26T00:00:00Z"
+    assert found["dev.runner-image.layout"] == "minimal"
+
+
+def test_user_script_has_fixed_ids_and_groups() -> None:
+    script = user_script(HOSTED_CONTRACT)
+    assert script.startswith("groupadd --gid 123 docker && useradd ")
+    assert "--uid 1001" in script
+    assert "--groups sudo,docker" in script
+    assert "--home-dir /home/runner" in script
+    assert script.endswith(" runner")
+
+
+def test_packages_and_sudo_rule() -> None:
+    assert "sudo" in HOSTED_PACKAGES
+    script = install_script(HOSTED_PACKAGES)
+    assert "--no-install-recommends" in script
+    assert script.endswith("rm -rf /var/lib/apt/lists/*")
+    assert SUDOERS_RULE == "%sudo ALL=(ALL:ALL) NOPASSWD:ALL\n"
+    assert "." not in SUDOERS_FILE.rsplit("/", 1)[1]  # sudo ignores sudoers.d files with a dot
+
+
+# --- smoke -------------------------------------------------------------------------
+RUN_OUTPUT = """[RUNNER 2026-08-26 12:00:00Z INFO HostContext] Well known directory 'Bin': '/home/runner/bin'
+2.337.0
+Runner listener exit with 0 return code, stop the service, no retry needed.
+Exiting runner...
+"""
+
+
+def test_version_line_wants_an_exact_line() -> None:
+    assert version_line(RUN_OUTPUT, "2.337.0") == "2.337.0"
+    assert version_line("  2.337.0  \r\n", "2.337.0") == "2.337.0"
+    assert version_line(RUN_OUTPUT, "2.337.1") is None
+    assert version_line("runner 2.337.0\n", "2.337.0") is None
+    assert version_line("2.337.01\n", "2.337.0") is None
+    assert version_line("Must not run interactively with sudo\nExiting runner...\n", "2.337.0") is None
+
+
+def test_contract_check_passes_a_conforming_image() -> None:
+    found = contract_mismatches(
+        HOSTED_CONTRACT,
+        user="runner",
+        workdir="/home/runner/",
+        env=dict(HOSTED_CONTRACT.env),
+        entrypoint=[],
+        default_args=[],
+    )
+    assert found == []
+
+
+def test_contract_check_names_every_mismatch() -> None:
+    found = contract_mismatches(
+        MINIMAL_CONTRACT,
+        user="runner",
+        workdir="/",
+        env={"RUNNER_ALLOW_RUNASROOT": None},
+        entrypoint=["/bin/sh"],
+        default_args=["-c"],
+    )
+    assert "user: expected 'root', found 'runner'" in found
+    assert "workdir: expected '/actions-runner', found '/'" in found
+    assert "env RUNNER_ALLOW_RUNASROOT: expected '1', found None" in found
+    assert any(line.startswith("entrypoint/cmd: expected none") for line in found)

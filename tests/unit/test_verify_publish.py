@@ -1,0 +1,126 @@
+"""Multi-image checks, error unwrapping, and publishing (fake containers, no engine)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.errors import ChecksumError, InvalidSpecError, PublishError, RunnerImageError, SmokeTestError
+from pipelines.publish import check_address, check_credentials, publish, release
+from pipelines.spec import RunnerSpec
+from pipelines.verify import Archives, check_specs, unwrap
+from tests.unit.fakes import FakeContainer
+
+SECRET = object()
+
+
+def test_check_specs_refuses_empty_and_duplicates() -> None:
+    with pytest.raises(InvalidSpecError, match="expected at least one arch"):
+        check_specs([])
+    with pytest.raises(InvalidSpecError, match="expected each arch/layout once, found amd64/hosted, amd64/hosted"):
+        check_specs([RunnerSpec(), RunnerSpec()])
+    check_specs([RunnerSpec(), RunnerSpec(layout="minimal")])  # type: ignore[arg-type]
+
+
+def test_one_runner_archive_cannot_serve_two_arches() -> None:
+    specs = [RunnerSpec(arch="amd64"), RunnerSpec(arch="arm64")]
+    with pytest.raises(InvalidSpecError, match=r"runner_archive: expected one arch.*found amd64, arm64"):
+        check_specs(specs, Archives(runner=object()))  # type: ignore[arg-type]
+    check_specs(specs, Archives(hooks=object()))  # type: ignore[arg-type]
+
+
+def test_unwrap_single_error_keeps_its_type_and_cause() -> None:
+    cause = ValueError("inner")
+    err = ChecksumError("x.tar.gz: bad")
+    err.__cause__ = cause
+    out = unwrap(ExceptionGroup("g", [err]))
+    assert out is err
+    assert out.__cause__ is cause
+
+
+def test_unwrap_several_errors_of_one_stage() -> None:
+    out = unwrap(ExceptionGroup("g", [SmokeTestError("amd64: a"), ExceptionGroup("h", [SmokeTestError("arm64: b")])]))
+    assert type(out) is SmokeTestError
+    assert str(out) == "smoke-test: amd64: a | arm64: b"
+
+
+def test_unwrap_mixed_stages_and_foreign_errors() -> None:
+    out = unwrap(ExceptionGroup("g", [SmokeTestError("a"), ChecksumError("b")]))
+    assert type(out) is RunnerImageError
+    assert "smoke-test: a" in str(out)
+    assert "checksum: b" in str(out)
+    group = ExceptionGroup("g", [SmokeTestError("a"), KeyError("k")])
+    assert unwrap(group) is group
+
+
+# --- publish -------------------------------------------------------------------------
+@pytest.mark.parametrize("address", ["ghcr.io/o/actions-runner:2.337.0", "localhost:5000/runner", "o/r:latest"])
+def test_good_addresses(address: str) -> None:
+    assert str(check_address(address)) == address
+
+
+@pytest.mark.parametrize(
+    ("address", "found"),
+    [
+        ("ghcr.io/Owner/repo:tag", "expected a docker reference"),
+        ("ghcr.io/o/r@sha256:" + "a" * 64, "found a digest"),
+        ("", "expected a docker reference"),
+    ],
+)
+def test_bad_addresses(address: str, found: str) -> None:
+    with pytest.raises(PublishError) as e:
+        check_address(address)
+    assert f'address "{address}"' in str(e.value)
+    assert found in str(e.value)
+
+
+def test_credentials_come_in_pairs() -> None:
+    check_credentials(None, None)
+    check_credentials("me", SECRET)  # type: ignore[arg-type]
+    with pytest.raises(PublishError, match="username given without password"):
+        check_credentials("me", None)
+    with pytest.raises(PublishError, match="password given without username"):
+        check_credentials(None, SECRET)  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_publish_multi_arch_with_auth() -> None:
+    amd, arm = FakeContainer("amd64"), FakeContainer("arm64")
+    ref = await publish(None, [amd, arm], "ghcr.io/o/r:1", "me", SECRET)  # type: ignore[arg-type, list-item]
+    assert ref == "ghcr.io/o/r:1@sha256:" + "d" * 64
+    assert amd.calls[0] == ("with_registry_auth", ("ghcr.io/o/r:1", "me", SECRET), {})
+    assert amd.calls[1] == ("publish", ("ghcr.io/o/r:1",), {"platform_variants": [arm]})
+    assert arm.calls == []
+
+
+@pytest.mark.anyio
+async def test_publish_single_arch_without_auth() -> None:
+    amd = FakeContainer()
+    await publish(None, [amd], "localhost:5000/r:t")  # type: ignore[arg-type, list-item]
+    assert amd.calls == [("publish", ("localhost:5000/r:t",), {"platform_variants": None})]
+
+
+@pytest.mark.anyio
+async def test_publish_failure_names_address_and_user_not_password() -> None:
+    amd = FakeContainer(publish_error="unauthorized: authentication required")
+    with pytest.raises(PublishError) as e:
+        await publish(None, [amd], "ghcr.io/o/r:1", "me", SECRET)  # type: ignore[arg-type, list-item]
+    message = str(e.value)
+    assert "pushing 1 platform(s) to \"ghcr.io/o/r:1\" as 'me' failed: unauthorized" in message
+    assert str(SECRET) not in message
+
+
+@pytest.mark.anyio
+async def test_publish_refuses_nothing_to_push() -> None:
+    with pytest.raises(PublishError, match="expected at least one container"):
+        await publish(None, [], "ghcr.io/o/r:1")  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_release_checks_inputs_before_building() -> None:
+    # No client is needed: every refusal below happens before anything is built.
+    with pytest.raises(PublishError, match="found a digest"):
+        await release(None, [RunnerSpec()], "o/r@sha256:" + "a" * 64)  # type: ignore[arg-type]
+    with pytest.raises(PublishError, match="expected one image per arch, found arches amd64, amd64"):
+        await release(None, [RunnerSpec(), RunnerSpec(layout="minimal")], "o/r:1")  # type: ignore[arg-type]
+    with pytest.raises(PublishError, match="username given without password"):
+        await release(None, [RunnerSpec()], "o/r:1", "me")  # type: ignore[arg-type]

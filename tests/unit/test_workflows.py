@@ -1,0 +1,56 @@
+"""Every GitHub workflow passes actionlint.
+
+actionlint is looked up on PATH, then in $(go env GOPATH)/bin. Missing, it
+fails the run under CI=true and is skipped (with the install command) elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
+INSTALL = "go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
+
+
+def find_actionlint() -> str | None:
+    if found := shutil.which("actionlint"):
+        return found
+    go = shutil.which("go")
+    if go is None:
+        return None
+    gopath = subprocess.run([go, "env", "GOPATH"], capture_output=True, text=True, check=False).stdout.strip()
+    candidate = Path(gopath or Path.home() / "go") / "bin" / "actionlint"
+    return str(candidate) if candidate.is_file() else None
+
+
+@pytest.fixture(scope="module")
+def actionlint() -> str:
+    found = find_actionlint()
+    if found is None:
+        reason = f"actionlint not found on PATH or in $(go env GOPATH)/bin; install it with: {INSTALL}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true: {reason}")
+        pytest.skip(f"!!! SKIPPED workflow lint: {reason}")
+    return found
+
+
+def test_there_are_workflows() -> None:
+    assert WORKFLOWS, "expected .github/workflows/*.yml"
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.name for w in WORKFLOWS])
+def test_actionlint(actionlint: str, workflow: Path) -> None:
+    result = subprocess.run(
+        [actionlint, "-no-color", str(workflow.relative_to(ROOT))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, f"actionlint {workflow.name}:\n{result.stdout}{result.stderr}"
