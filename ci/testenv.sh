@@ -9,17 +9,24 @@
 #   ci/testenv.sh status   say what runs
 #   ci/testenv.sh env      print the exports that point the CLI, the SDK and the tests at it
 #
+# Two registries: RIE_REGISTRY without auth (base images, publishes) and
+# RIE_AUTH_REGISTRY with htpasswd auth (user runner-image-test, a password
+# made at each `up`), so tests can see a login accepted and a login refused.
+#
 # Must run as root (it installs Debian packages, starts dockerd, registers
 # binfmt_misc). Everything is idempotent; a second `up` reuses the cached
 # binaries, engine image and base images and takes seconds.
 # Settings (environment): RIE_HOME (state, logs, cache; default
-# /var/tmp/runner-image-testenv), RIE_REGISTRY (default 127.0.0.1:5000).
+# /var/tmp/runner-image-testenv), RIE_REGISTRY (default 127.0.0.1:5000),
+# RIE_AUTH_REGISTRY (default 127.0.0.1:5001).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 RIE_HOME=${RIE_HOME:-/var/tmp/runner-image-testenv}
 RIE_REGISTRY=${RIE_REGISTRY:-127.0.0.1:5000}
+RIE_AUTH_REGISTRY=${RIE_AUTH_REGISTRY:-127.0.0.1:5001}
+auth_user=runner-image-test
 run_dir="$RIE_HOME/run"
 log_dir="$RIE_HOME/logs"
 cache_dir="$RIE_HOME/cache"
@@ -31,7 +38,7 @@ base_ref="$RIE_REGISTRY/runner-image-test/runtime-deps:bookworm"
 # What runtime-deps:6.0 carries (bookworm), so the runner finds ICU, OpenSSL and Kerberos.
 base_packages=libc6,libgcc-s1,libgssapi-krb5-2,libicu72,libssl3,libstdc++6,zlib1g,ca-certificates,tzdata
 engine_packages=runc,iptables,dnsmasq-base,git,tini,containernetworking-plugins,ca-certificates,iproute2
-host_packages=(docker.io docker-registry debootstrap qemu-user-static binfmt-support)
+host_packages=(docker.io docker-registry debootstrap qemu-user-static binfmt-support apache2-utils)
 # /usr/bin first: the docker client Debian ships matches its daemon.
 docker=/usr/bin/docker
 
@@ -66,28 +73,44 @@ start_dockerd() {
   die "dockerd did not answer in 30s; see $log_dir/dockerd.log"
 }
 
+# start_registry NAME ADDR [AUTH_CONFIG]: docker-registry on ADDR, its PID in run/NAME.pid.
 start_registry() {
-  if alive registry; then return; fi
-  if curl -fsS "http://$RIE_REGISTRY/v2/" >/dev/null 2>&1; then
-    die "something else already serves $RIE_REGISTRY; set RIE_REGISTRY to a free 127.0.0.1 port"
+  local name=$1 addr=$2 auth=${3:-}
+  if alive "$name"; then return; fi
+  if curl -sS "http://$addr/v2/" >/dev/null 2>&1; then
+    die "something else already serves $addr; set RIE_REGISTRY / RIE_AUTH_REGISTRY to a free 127.0.0.1 port"
   fi
-  mkdir -p "$RIE_HOME/registry"
-  cat >"$run_dir/registry.yml" <<EOF
+  mkdir -p "$RIE_HOME/$name"
+  cat >"$run_dir/$name.yml" <<EOF
 version: 0.1
 log:
   level: warn
 storage:
   filesystem:
-    rootdirectory: $RIE_HOME/registry
+    rootdirectory: $RIE_HOME/$name
   delete:
     enabled: true
 http:
-  addr: $RIE_REGISTRY
+  addr: $addr
+$auth
 EOF
-  nohup docker-registry serve "$run_dir/registry.yml" >"$log_dir/registry.log" 2>&1 &
-  echo $! >"$run_dir/registry.pid"
-  for _ in $(seq 40); do curl -fsS "http://$RIE_REGISTRY/v2/" >/dev/null 2>&1 && return; sleep 0.25; done
-  die "the registry did not answer on $RIE_REGISTRY; see $log_dir/registry.log"
+  nohup docker-registry serve "$run_dir/$name.yml" >"$log_dir/$name.log" 2>&1 &
+  echo $! >"$run_dir/$name.pid"
+  for _ in $(seq 40); do curl -sS "http://$addr/v2/" >/dev/null 2>&1 && return; sleep 0.25; done
+  die "the registry did not answer on $addr; see $log_dir/$name.log"
+}
+
+start_registries() {
+  start_registry registry "$RIE_REGISTRY"
+  if ! alive auth-registry; then
+    # A fresh password at every start; only the tests read it, from this file.
+    (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$run_dir/auth-password")
+    htpasswd -Bbn "$auth_user" "$(cat "$run_dir/auth-password")" >"$run_dir/htpasswd" 2>/dev/null
+  fi
+  start_registry auth-registry "$RIE_AUTH_REGISTRY" "auth:
+  htpasswd:
+    realm: runner-image-test
+    path: $run_dir/htpasswd"
 }
 
 register_binfmt() {
@@ -216,6 +239,9 @@ export PATH=$bin:\$PATH
 export DO_NOT_TRACK=1
 export RIE_REGISTRY=$RIE_REGISTRY
 export RIE_BASE_IMAGE=$base_ref
+export RIE_AUTH_REGISTRY=$RIE_AUTH_REGISTRY
+export RIE_AUTH_USER=$auth_user
+export RIE_AUTH_PASSWORD_FILE=$run_dir/auth-password
 EOF
 }
 
@@ -226,7 +252,7 @@ up() {
   mkdir -p "$run_dir" "$log_dir" "$cache_dir"
   phase "packages (docker.io, docker-registry, debootstrap, qemu-user-static, crane)"; install_host_packages; phase_done
   phase "dockerd"; start_dockerd; phase_done
-  phase "registry on $RIE_REGISTRY"; start_registry; phase_done
+  phase "registries on $RIE_REGISTRY and $RIE_AUTH_REGISTRY (auth)"; start_registries; phase_done
   phase "binfmt_misc for arm64"; register_binfmt; phase_done
   phase "Dagger $version binaries and engine image"; build_engine_image; phase_done
   phase "engine container"; start_engine; wait_for_engine; phase_done
@@ -253,6 +279,7 @@ down() {
     rm -f "$run_dir/engine.cid"
   fi
   stop_pid registry
+  stop_pid auth-registry
   stop_pid dockerd
 }
 
@@ -262,6 +289,7 @@ status() {
   elif $docker info >/dev/null 2>&1; then echo "dockerd: running (not started by testenv)";
   else echo "dockerd: not running"; rc=1; fi
   if alive registry; then echo "registry: running on $RIE_REGISTRY (pid $(cat "$run_dir/registry.pid"))"; else echo "registry: not running"; rc=1; fi
+  if alive auth-registry; then echo "auth registry: running on $RIE_AUTH_REGISTRY (pid $(cat "$run_dir/auth-registry.pid"))"; else echo "auth registry: not running"; rc=1; fi
   if [ -n "$($docker ps -q --filter "name=^${engine_name}$" 2>/dev/null)" ]; then echo "engine: running ($engine_name, $engine_image)"; else echo "engine: not running"; rc=1; fi
   return $rc
 }

@@ -53,8 +53,20 @@ async def publish(
         return await first.publish(address, platform_variants=rest or None)
     except dagger.QueryError as e:
         who = f" as {username!r}" if username else " without credentials"
-        msg = f'pushing {len(containers)} platform(s) to "{address}"{who} failed: {e}'
+        msg = f'pushing {len(containers)} platform(s) to "{address}"{who} failed: {e}{_login_hint(str(e), username)}'
         raise PublishError(msg) from e
+
+
+def _login_hint(error: str, username: str | None) -> str:
+    """What to do when the registry answered 401/403: the login, not the image, is wrong."""
+    if not any(word in error.lower() for word in ("401", "403", "unauthorized", "denied", "forbidden")):
+        return ""
+    if username is None:
+        return ". The registry wants a login: pass --username and --password (a secret, e.g. env://TOKEN)"
+    return (
+        ". The registry refused the login: check --username and the --password secret "
+        "(for ghcr.io, a token allowed to write packages)"
+    )
 
 
 async def release(

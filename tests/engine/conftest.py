@@ -32,7 +32,7 @@ def _missing_engine() -> str | None:
             "no Dagger engine configured (_EXPERIMENTAL_DAGGER_RUNNER_HOST unset): "
             'run `sudo bash ci/testenv.sh up && eval "$(bash ci/testenv.sh env)"` first, or `bash .ci/run`'
         )
-    for var in ("RIE_REGISTRY", "RIE_BASE_IMAGE"):
+    for var in ("RIE_REGISTRY", "RIE_BASE_IMAGE", "RIE_AUTH_REGISTRY", "RIE_AUTH_USER", "RIE_AUTH_PASSWORD_FILE"):
         if not os.environ.get(var):
             return f"{var} unset: the local registry and base images come from `ci/testenv.sh env`"
     return None
@@ -70,7 +70,7 @@ def dagger_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 async def dag(dagger_log: Path) -> AsyncIterator[dagger.Client]:
     """One engine session for the whole tier, so stages built once are cached for all tests."""
-    with dagger_log.open("a") as log:
+    with dagger_log.open("a", buffering=1) as log:  # line-buffered: tests read it while it grows
         async with dagger.connection(dagger.Config(log_output=log, retry=None, timeout=None)):
             yield dagger.dag
 
@@ -98,3 +98,10 @@ def registry() -> str:
 @pytest.fixture(scope="session")
 def base_image() -> str:
     return os.environ["RIE_BASE_IMAGE"]
+
+
+@pytest.fixture(scope="session")
+def auth_registry() -> tuple[str, str, str]:
+    """(address, user, password) of the registry that wants a login."""
+    password = Path(os.environ["RIE_AUTH_PASSWORD_FILE"]).read_text().strip()
+    return os.environ["RIE_AUTH_REGISTRY"], os.environ["RIE_AUTH_USER"], password

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import io
 import json
@@ -24,11 +25,15 @@ MANIFEST_TYPES = ", ".join(
 @dataclass(frozen=True)
 class Registry:
     address: str  # host:port, plain HTTP on 127.0.0.1
+    auth: tuple[str, str] | None = None  # basic auth (the htpasswd registry)
 
     def _get(self, path: str, accept: str | None = None) -> bytes:
         request = urllib.request.Request(f"http://{self.address}/v2/{path}")
         if accept:
             request.add_header("Accept", accept)
+        if self.auth:
+            token = base64.b64encode(":".join(self.auth).encode()).decode()
+            request.add_header("Authorization", f"Basic {token}")
         with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
             return response.read()
 

@@ -99,7 +99,7 @@ async def test_module_publish_with_secret_password_keeps_it_out_of_image_and_log
         labels = image.config["config"]["Labels"]
         assert labels["org.opencontainers.image.revision"] == "0123456789abcdef"
         assert password not in json.dumps(image.config)  # config, env and history
-    assert password not in dagger_log.read_text(errors="replace")
+    assert password not in await anyio.Path(dagger_log).read_text(errors="replace")
 
 
 def cli_env() -> dict[str, str]:

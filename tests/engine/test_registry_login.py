@@ -1,0 +1,62 @@
+"""Publishing to a registry that wants a login: accepted, refused, missing; the password never leaks."""
+
+from __future__ import annotations
+
+import uuid
+
+import dagger
+import pytest
+
+from pipelines.errors import PublishError
+from pipelines.publish import release
+from pipelines.spec import Layout
+from tests.engine.fixtures import ReleaseMirror
+from tests.engine.registry import Registry, read_index
+from tests.engine.test_pipeline import make_spec
+
+pytestmark = pytest.mark.anyio
+
+
+def target(address: str) -> tuple[str, str, str]:
+    repository, tag = "runner-image-test/runner-login", uuid.uuid4().hex[:12]
+    return f"{address}/{repository}:{tag}", repository, tag
+
+
+async def test_login_accepted_publishes_both_arches(
+    dag: dagger.Client, mirror: ReleaseMirror, base_image: str, auth_registry: tuple[str, str, str]
+) -> None:
+    address, user, password = auth_registry
+    ref, repository, tag = target(address)
+    specs = [make_spec(mirror, base_image, arch, Layout.HOSTED) for arch in ("amd64", "arm64")]
+
+    published = await release(dag, specs, ref, user, dag.set_secret("auth-ok", password))
+
+    assert published.startswith(f"{ref}@sha256:")
+    registry = Registry(address, auth=(user, password))
+    assert registry.has_tag(repository, tag)
+    assert sorted(read_index(registry, published)) == ["linux/amd64", "linux/arm64"]
+
+
+@pytest.mark.parametrize("login", ["wrong-password", "no-credentials"])
+async def test_login_refused_is_a_clear_error_and_nothing_is_published(
+    dag: dagger.Client, mirror: ReleaseMirror, base_image: str, auth_registry: tuple[str, str, str], login: str
+) -> None:
+    address, user, password = auth_registry
+    ref, repository, tag = target(address)
+    wrong = f"wrong-{uuid.uuid4().hex}"
+    credentials = (user, dag.set_secret("auth-wrong", wrong)) if login == "wrong-password" else (None, None)
+    spec = make_spec(mirror, base_image, "amd64", Layout.MINIMAL)
+
+    with pytest.raises(PublishError) as caught:
+        await release(dag, [spec], ref, *credentials)
+
+    message = str(caught.value)
+    assert ref in message
+    if login == "wrong-password":
+        assert user in message
+        assert "refused the login" in message
+        assert wrong not in message
+    else:
+        assert "wants a login" in message
+    assert password not in message
+    assert not Registry(address, auth=(user, password)).has_tag(repository, tag)
