@@ -7,7 +7,8 @@ Order of trust, first known wins:
      markers in the release notes), fetched only when 1 and 2 know nothing;
   4. nothing: refuse, unless the user opted out with --allow-unverified.
 
-Everything but ``fetch_release_digests``/``resolve_checksums`` is pure.
+Everything but ``fetch_release_digests``/``resolve_checksums`` is pure; the
+latter only fetches what ``checksum_needs`` asks for and lets each need ``choose``.
 """
 
 from __future__ import annotations
@@ -128,70 +129,96 @@ async def fetch_release_digests(client: dagger.Client, api_url: str) -> dict[str
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
-class _Need:
+class ChecksumNeed:
+    """One asset the build needs a sum for, and where that sum may come from."""
+
     field: str
     flag: str
     asset: str
     explicit: str | None
     pinned: str | None
-    base_url: str
-    version: str
+    release_api: str | None
+    """The releases API to ask for the published sum; None when asking cannot help or is not wanted."""
+
+    def choose(self, published: Mapping[str, str], *, allow_unverified: bool) -> str | None:
+        """The sum by the order of trust; published is what release_api answered ({asset: hex})."""
+        return select_checksum(
+            asset=self.asset,
+            flag=self.flag,
+            explicit=self.explicit,
+            pinned=self.pinned,
+            published=published.get(self.asset),
+            allow_unverified=allow_unverified,
+        )
 
 
-def _needs(spec: RunnerSpec) -> list[_Need]:
+def checksum_needs(spec: RunnerSpec) -> list[ChecksumNeed]:
+    """Every asset spec needs a sum for, in order.
+
+    release_api is set only when nothing explicit or pinned is known, the user
+    did not opt out, and the download base is github.com (never for a mirror).
+    """
+
+    def need(
+        field: str, flag: str, asset: str, explicit: str | None, pinned: str | None, base_url: str, version: str
+    ) -> ChecksumNeed:
+        ask = not (explicit or pinned or spec.allow_unverified)
+        return ChecksumNeed(
+            field=field,
+            flag=flag,
+            asset=asset,
+            explicit=explicit,
+            pinned=pinned,
+            release_api=release_api_url(base_url, version) if ask else None,
+        )
+
     needs = [
-        _Need(
-            field="runner_sha256",
-            flag="--runner-sha256",
-            asset=spec.runner_asset,
-            explicit=spec.runner_sha256,
-            pinned=pinned_runner_sha256(spec.runner_version, spec.runner_arch),
-            base_url=spec.runner_base_url,
-            version=spec.runner_version,
+        need(
+            "runner_sha256",
+            "--runner-sha256",
+            spec.runner_asset,
+            spec.runner_sha256,
+            pinned_runner_sha256(spec.runner_version, spec.runner_arch),
+            spec.runner_base_url,
+            spec.runner_version,
         ),
-        _Need(
-            field="hooks_sha256",
-            flag="--hooks-sha256",
-            asset=spec.hooks_asset,
-            explicit=spec.hooks_sha256,
-            pinned=pinned_hooks_sha256(spec.hooks_asset),
-            base_url=spec.hooks_base_url,
-            version=spec.hooks_version,
+        need(
+            "hooks_sha256",
+            "--hooks-sha256",
+            spec.hooks_asset,
+            spec.hooks_sha256,
+            pinned_hooks_sha256(spec.hooks_asset),
+            spec.hooks_base_url,
+            spec.hooks_version,
         ),
     ]
     if spec.novolume_hooks:
         needs.append(
-            _Need(
-                field="hooks_novolume_sha256",
-                flag="--hooks-novolume-sha256",
-                asset=spec.hooks_novolume_asset,
-                explicit=spec.hooks_novolume_sha256,
-                pinned=pinned_hooks_sha256(spec.hooks_novolume_asset),
-                base_url=spec.hooks_base_url,
-                version=spec.hooks_version,
+            need(
+                "hooks_novolume_sha256",
+                "--hooks-novolume-sha256",
+                spec.hooks_novolume_asset,
+                spec.hooks_novolume_sha256,
+                pinned_hooks_sha256(spec.hooks_novolume_asset),
+                spec.hooks_base_url,
+                spec.hooks_version,
             )
         )
     return needs
 
 
 async def resolve_checksums(client: dagger.Client, spec: RunnerSpec) -> RunnerSpec:
-    """Return spec with every asset's sum filled in, per the order of trust above."""
+    """Return spec with every asset's sum filled in, per the order of trust above.
+
+    Each releases API is asked at most once, and only when an asset needs it.
+    """
     published_cache: dict[str, dict[str, str]] = {}
     chosen: dict[str, str | None] = {}
-    for need in _needs(spec):
-        published = None
-        if not (need.explicit or need.pinned or spec.allow_unverified):
-            api_url = release_api_url(need.base_url, need.version)
-            if api_url is not None:
-                if api_url not in published_cache:
-                    published_cache[api_url] = await fetch_release_digests(client, api_url)
-                published = published_cache[api_url].get(need.asset)
-        chosen[need.field] = select_checksum(
-            asset=need.asset,
-            flag=need.flag,
-            explicit=need.explicit,
-            pinned=need.pinned,
-            published=published,
-            allow_unverified=spec.allow_unverified,
-        )
+    for need in checksum_needs(spec):
+        published: Mapping[str, str] = {}
+        if need.release_api is not None:
+            if need.release_api not in published_cache:
+                published_cache[need.release_api] = await fetch_release_digests(client, need.release_api)
+            published = published_cache[need.release_api]
+        chosen[need.field] = need.choose(published, allow_unverified=spec.allow_unverified)
     return dataclasses.replace(spec, **chosen)

@@ -80,6 +80,30 @@ def digest_matches(found: str, sha256_hex: str) -> bool:
     return found in {engine_digest(sha256_hex), f"sha256:{sha256_hex}"}
 
 
+def source(asset: Asset, *, local: bool) -> str:
+    """Where the bytes come from, as the error messages name it."""
+    return f"the local file given as {asset.archive_flag}" if local else asset.url
+
+
+def download_error_message(asset: Asset, where: str, error: object) -> str:
+    """Why the asset could not be read from where, and what to do about it."""
+    return (
+        f"{asset.name}: could not read {where}: {error}. Expected an HTTP 200 with the asset; "
+        "check the version exists there (or point --runner-base-url/--hooks-base-url "
+        f"at a mirror, or pass {asset.archive_flag}){asset.hint}"
+    )
+
+
+def mismatch_message(asset: Asset, where: str, expected: str, found: str, size: int) -> str:
+    """The bytes from where are not the asset: both sums, the size, and an error-page hint if small."""
+    hint = f"; a body of {size} bytes is usually an HTTP error page, not the asset" if size < SMALL_BODY else ""
+    return (
+        f"{asset.name} from {where}: expected SHA-256 {expected}, found {found} "
+        f"({size} bytes){hint}. Nothing was unpacked. Check the URL, or pass the right "
+        f"{asset.sha_flag} if the asset really changed"
+    )
+
+
 async def fetch_runner(client: dagger.Client, spec: RunnerSpec, archive: dagger.File | None = None) -> dagger.File:
     """The runner tarball for spec's arch, downloaded or given, verified."""
     return await fetch_asset(client, spec, runner_asset(spec), archive)
@@ -108,16 +132,11 @@ async def fetch_asset(
         allow_unverified=spec.allow_unverified,
     )
     file = client.http(asset.url) if archive is None else archive
-    where = asset.url if archive is None else f"the local file given as {asset.archive_flag}"
+    where = source(asset, local=archive is not None)
     try:
         found = await file.digest(exclude_metadata=True)
     except dagger.QueryError as e:
-        msg = (
-            f"{asset.name}: could not read {where}: {e}. Expected an HTTP 200 with the asset; "
-            "check the version exists there (or point --runner-base-url/--hooks-base-url "
-            f"at a mirror, or pass {asset.archive_flag}){asset.hint}"
-        )
-        raise DownloadError(msg) from e
+        raise DownloadError(download_error_message(asset, where, e)) from e
     if spec.allow_unverified or expected is None:  # None only when allowed: see select_checksum
         logger.warning(
             "%s from %s is NOT verified (--allow-unverified); engine digest %s",
@@ -143,13 +162,7 @@ async def _mismatch(
     size = await file.size()
     actual = await content_sha256(client, spec, file)
     found = actual or f"engine digest {engine_found} (not a plain SHA-256)"
-    hint = f"; a body of {size} bytes is usually an HTTP error page, not the asset" if size < SMALL_BODY else ""
-    msg = (
-        f"{asset.name} from {where}: expected SHA-256 {expected}, found {found} "
-        f"({size} bytes){hint}. Nothing was unpacked. Check the URL, or pass the right "
-        f"{asset.sha_flag} if the asset really changed"
-    )
-    return ChecksumError(msg)
+    return ChecksumError(mismatch_message(asset, where, expected, found, size))
 
 
 async def content_sha256(client: dagger.Client, spec: RunnerSpec, file: dagger.File) -> str | None:

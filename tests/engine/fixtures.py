@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import io
+import json
 import tarfile
 import threading
 import zipfile
@@ -140,7 +141,27 @@ def write_release_mirror(root: Path, *, runner_version: str, hooks_version: str)
     )
     put("runner/v9.9.9/actions-runner-linux-x64-9.9.9.tar.gz", b"Not Found")
     put("runner/v9.9.9/actions-runner-linux-arm64-9.9.9.tar.gz", runner_tarball("9.9.9", "arm64", with_run_sh=False))
+    # Hooks 0.7.0 as the old releases are: a k8s zip, and no k8s-novolume zip.
+    put(f"hooks/v{OLD_HOOKS_VERSION}/actions-runner-hooks-k8s-{OLD_HOOKS_VERSION}.zip", hooks_zip(OLD_HOOKS_VERSION))
+    # What GitHub's releases API answers for the hooks release (assets[].digest), at RELEASE_API_PATH.
+    release = {
+        "tag_name": f"v{hooks_version}",
+        "assets": [
+            {"name": name, "digest": f"sha256:{sums[name]}"}
+            for name in (
+                f"actions-runner-hooks-k8s-{hooks_version}.zip",
+                f"actions-runner-hooks-k8s-novolume-{hooks_version}.zip",
+            )
+        ],
+    }
+    api = root / RELEASE_API_PATH.format(version=hooks_version)
+    api.parent.mkdir(parents=True, exist_ok=True)
+    api.write_text(json.dumps(release))
     return sums
+
+
+OLD_HOOKS_VERSION = "0.7.0"  # served with its k8s zip only, as hooks before 0.8 were
+RELEASE_API_PATH = "api/repos/actions/runner-container-hooks/releases/tags/v{version}"
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -8,16 +8,15 @@ import pytest
 
 from pipelines.checksums import (
     PINNED_HOOKS_SHA256,
+    checksum_needs,
     parse_release_assets,
     parse_release_notes,
     pinned_runner_sha256,
     release_api_url,
-    resolve_checksums,
     select_checksum,
 )
 from pipelines.errors import ChecksumError
 from pipelines.spec import RunnerSpec
-from tests.unit.fakes import FakeClient
 
 X64 = "70920811a4f8ad4328818682bca5c6469c1c942fab52448868071d0063816613"
 ARM64 = "9b1dc70626422526e3c94767cf024896beb15da5342a3f4819bf2feac13e0393"
@@ -132,72 +131,58 @@ def test_release_api_url(base: str, version: str, api: str | None) -> None:
     assert release_api_url(base, version) == api
 
 
-# --- resolve_checksums (fake client: no engine) -------------------------------------
-def hooks_release(*assets: tuple[str, str]) -> bytes:
-    return json.dumps(
-        {"tag_name": "v0.8.1", "assets": [{"name": n, "digest": f"sha256:{d}"} for n, d in assets]}
-    ).encode()
+# --- checksum_needs: what resolve_checksums asks, and what it chooses ---------------
+# resolve_checksums asks each need's release_api once (at most once per URL) and
+# hands the answer to need.choose; a release it cannot read answers {}.
+def choose_all(spec: RunnerSpec, published: dict[str, dict[str, str]]) -> dict[str, str | None]:
+    """What resolve_checksums fills in, given each releases API's answer."""
+    return {
+        need.field: need.choose(published.get(need.release_api or "", {}), allow_unverified=spec.allow_unverified)
+        for need in checksum_needs(spec)
+    }
 
 
-@pytest.mark.anyio
-async def test_resolve_uses_pins_then_the_release_api_once() -> None:
-    client = FakeClient(
-        bodies={
-            HOOKS_API: hooks_release(
-                ("actions-runner-hooks-k8s-0.8.1.zip", A),
-                ("actions-runner-hooks-k8s-novolume-0.8.1.zip", B),
-            )
-        }
-    )
-    spec = await resolve_checksums(client, RunnerSpec(arch="arm64"))  # type: ignore[arg-type]
-    assert (spec.runner_sha256, spec.hooks_sha256, spec.hooks_novolume_sha256) == (ARM64, A, B)
-    assert client.http_calls == [HOOKS_API]  # runner pinned: never asked; hooks: one call
+def test_pins_first_then_one_release_api_for_both_hooks_zips() -> None:
+    spec = RunnerSpec(arch="arm64")
+    assert [need.release_api for need in checksum_needs(spec)] == [None, HOOKS_API, HOOKS_API]  # runner pinned
+    answer = {"actions-runner-hooks-k8s-0.8.1.zip": A, "actions-runner-hooks-k8s-novolume-0.8.1.zip": B}
+    assert choose_all(spec, {HOOKS_API: answer}) == {
+        "runner_sha256": ARM64,
+        "hooks_sha256": A,
+        "hooks_novolume_sha256": B,
+    }
 
 
-@pytest.mark.anyio
-async def test_resolve_asks_nothing_when_everything_is_given() -> None:
-    client = FakeClient()
+def test_nothing_is_asked_when_everything_is_given() -> None:
     spec = RunnerSpec(runner_version="2.336.0", runner_sha256=A, hooks_sha256=B, hooks_novolume_sha256=C)
-    resolved = await resolve_checksums(client, spec)  # type: ignore[arg-type]
-    assert (resolved.runner_sha256, resolved.hooks_sha256, resolved.hooks_novolume_sha256) == (A, B, C)
-    assert client.http_calls == []
+    assert [need.release_api for need in checksum_needs(spec)] == [None, None, None]
+    assert choose_all(spec, {}) == {"runner_sha256": A, "hooks_sha256": B, "hooks_novolume_sha256": C}
 
 
-@pytest.mark.anyio
-async def test_resolve_without_novolume_needs_no_novolume_sum() -> None:
-    client = FakeClient()
+def test_without_novolume_no_novolume_sum_is_needed() -> None:
     spec = RunnerSpec(hooks_sha256=B, novolume_hooks=False)
-    resolved = await resolve_checksums(client, spec)  # type: ignore[arg-type]
-    assert resolved.hooks_novolume_sha256 is None
-    assert client.http_calls == []
+    assert [need.field for need in checksum_needs(spec)] == ["runner_sha256", "hooks_sha256"]
+    assert [need.release_api for need in checksum_needs(spec)] == [None, None]
 
 
-@pytest.mark.anyio
-async def test_resolve_refuses_when_the_api_is_unreachable() -> None:
-    client = FakeClient()  # every URL answers 404
+def test_an_unreadable_release_refuses_naming_the_flag() -> None:
+    # fetch_release_digests answers {} when the API cannot be read
     with pytest.raises(ChecksumError, match=r"actions-runner-hooks-k8s-0.8.1.zip.*--hooks-sha256"):
-        await resolve_checksums(client, RunnerSpec())  # type: ignore[arg-type]
+        choose_all(RunnerSpec(), {HOOKS_API: {}})
 
 
-@pytest.mark.anyio
-async def test_resolve_on_a_mirror_never_calls_github() -> None:
-    client = FakeClient()
+def test_a_mirror_is_never_asked_and_an_unknown_sum_is_refused() -> None:
     spec = RunnerSpec(
         runner_version="2.336.0",
         runner_base_url="http://127.0.0.1:1/runner",
         hooks_base_url="http://127.0.0.1:1/hooks",
-        hooks_sha256=B,
-        hooks_novolume_sha256=C,
     )
+    assert [need.release_api for need in checksum_needs(spec)] == [None, None, None]
     with pytest.raises(ChecksumError, match=r"actions-runner-linux-x64-2.336.0.tar.gz.*--runner-sha256"):
-        await resolve_checksums(client, spec)  # type: ignore[arg-type]
-    assert client.http_calls == []
+        choose_all(spec, {})
 
 
-@pytest.mark.anyio
-async def test_resolve_with_opt_out_asks_nothing_and_leaves_gaps() -> None:
-    client = FakeClient()
-    resolved = await resolve_checksums(client, RunnerSpec(allow_unverified=True))  # type: ignore[arg-type]
-    assert resolved.runner_sha256 == X64  # what is known is still used
-    assert resolved.hooks_sha256 is None
-    assert client.http_calls == []
+def test_opt_out_asks_nothing_and_leaves_gaps() -> None:
+    spec = RunnerSpec(allow_unverified=True)
+    assert [need.release_api for need in checksum_needs(spec)] == [None, None, None]
+    assert choose_all(spec, {}) == {"runner_sha256": X64, "hooks_sha256": None, "hooks_novolume_sha256": None}
