@@ -12,7 +12,7 @@ from pipelines import spec as pins
 from pipelines.build import build
 from pipelines.publish import release
 from pipelines.smoke import smoke_test
-from pipelines.spec import RunnerSpec
+from pipelines.spec import RunnerSpec, spec_from_settings
 from pipelines.verify import Archives, Verified, verify_all
 
 
@@ -80,23 +80,7 @@ class RunnerImage:
 
     def spec(self, arch: Arch, layout: Layout, runner_sha256: str | None = None) -> RunnerSpec:
         """The RunnerSpec for one arch and layout (a plain method, not exposed)."""
-        return RunnerSpec(
-            runner_version=self.runner_version,
-            hooks_version=self.hooks_version,
-            arch=arch.value,
-            base_image=self.base_image,
-            layout=layout.value,
-            runner_sha256=runner_sha256 or getattr(self, f"runner_sha256_{arch.value}"),
-            hooks_sha256=self.hooks_sha256,
-            hooks_novolume_sha256=self.hooks_novolume_sha256,
-            runner_base_url=self.runner_base_url,
-            hooks_base_url=self.hooks_base_url,
-            allow_unverified=self.allow_unverified,
-            novolume_hooks=self.novolume_hooks,
-            source=self.source,
-            revision=self.revision,
-            created=self.created,
-        )
+        return spec_from_settings(self, arch=arch.value, layout=layout.value, runner_sha256=runner_sha256)
 
     @dagger.function
     async def build(

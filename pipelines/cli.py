@@ -19,7 +19,7 @@ from pipelines.build import build
 from pipelines.errors import InvalidSpecError, RunnerImageError
 from pipelines.publish import release
 from pipelines.smoke import smoke_test
-from pipelines.spec import RunnerSpec
+from pipelines.spec import RunnerSpec, spec_from_settings
 from pipelines.verify import Archives, verify_all
 
 SECRET_SCHEMES = ("env://", "file://")
@@ -97,23 +97,7 @@ def parser() -> argparse.ArgumentParser:
 
 def spec_from_args(args: argparse.Namespace, arch: str, layout: str) -> RunnerSpec:
     """A RunnerSpec from parsed flags (pure: no engine)."""
-    return RunnerSpec(
-        runner_version=args.runner_version,
-        hooks_version=args.hooks_version,
-        arch=arch,
-        base_image=args.base_image,
-        layout=layout,
-        runner_sha256=getattr(args, "runner_sha256", None) or getattr(args, f"runner_sha256_{arch}"),
-        hooks_sha256=args.hooks_sha256,
-        hooks_novolume_sha256=args.hooks_novolume_sha256,
-        runner_base_url=args.runner_base_url,
-        hooks_base_url=args.hooks_base_url,
-        allow_unverified=args.allow_unverified,
-        novolume_hooks=args.novolume_hooks,
-        source=args.source,
-        revision=args.revision,
-        created=args.created,
-    )
+    return spec_from_settings(args, arch=arch, layout=layout, runner_sha256=getattr(args, "runner_sha256", None))
 
 
 def specs_from_args(args: argparse.Namespace) -> list[RunnerSpec]:

@@ -328,3 +328,34 @@ class RunnerSpec:
     @property
     def hooks_novolume_url(self) -> str:
         return f"{self.hooks_base_url}/v{self.hooks_version}/{self.hooks_novolume_asset}"
+
+
+# Settings shared by every arch and layout of one run: the module object's
+# arguments and the CLI's common flags carry them under these same names.
+SHARED_SETTINGS = (
+    "runner_version",
+    "hooks_version",
+    "base_image",
+    "runner_base_url",
+    "hooks_base_url",
+    "hooks_sha256",
+    "hooks_novolume_sha256",
+    "allow_unverified",
+    "novolume_hooks",
+    "source",
+    "revision",
+    "created",
+)
+
+
+def spec_from_settings(settings: object, *, arch: str, layout: str, runner_sha256: str | None = None) -> RunnerSpec:
+    """The spec for one arch and layout, from an object holding SHARED_SETTINGS.
+
+    The runner sum is the one given, else the settings' ``runner_sha256_<arch>``.
+    """
+    return RunnerSpec(
+        **{name: getattr(settings, name) for name in SHARED_SETTINGS},
+        arch=arch,
+        layout=layout,
+        runner_sha256=runner_sha256 or getattr(settings, f"runner_sha256_{arch}", None),
+    )

@@ -75,10 +75,18 @@ def _add(tar: tarfile.TarFile, name: str, text: str, mode: int) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def runner_tarball(version: str, runner_arch: str, *, with_run_sh: bool = True) -> bytes:
-    """A gzip tarball laid out as actions-runner-linux-<arch>-<version>.tar.gz is."""
+def runner_tarball(version: str, runner_arch: str, *, with_run_sh: bool = True, padding: bytes = b"") -> bytes:
+    """A gzip tarball laid out as actions-runner-linux-<arch>-<version>.tar.gz is.
+
+    padding, if any, goes into bin/ as one file, so benchmarks can give the
+    tarball the size of a real runner's.
+    """
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1 if padding else 9) as tar:
+        if padding:
+            info = tarfile.TarInfo("./bin/padding.bin")
+            info.size = len(padding)
+            tar.addfile(info, io.BytesIO(padding))
         if with_run_sh:
             _add(tar, "./run.sh", RUN_SH, 0o755)
         _add(tar, "./run-helper.sh", RUN_HELPER_SH, 0o755)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import types
 
 import pytest
 
@@ -11,10 +12,12 @@ from pipelines.spec import (
     BASE_IMAGE,
     HOOKS_VERSION,
     RUNNER_VERSION,
+    SHARED_SETTINGS,
     Layout,
     RunnerSpec,
     parse_reference,
     runner_arch,
+    spec_from_settings,
 )
 
 X64_SHA = "70920811a4f8ad4328818682bca5c6469c1c942fab52448868071d0063816613"
@@ -225,3 +228,14 @@ def test_bad_base_image_names_input_and_form(bad: str) -> None:
         RunnerSpec(base_image=bad)
     assert f'base_image "{bad}"' in str(e.value)
     assert "[HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST]" in str(e.value)
+
+
+def test_spec_from_settings_takes_the_per_arch_runner_sum_unless_one_is_given() -> None:
+    settings = types.SimpleNamespace(**{name: getattr(RunnerSpec(), name) for name in SHARED_SETTINGS})
+    settings.runner_sha256_amd64, settings.runner_sha256_arm64 = "a" * 64, "b" * 64
+
+    assert spec_from_settings(settings, arch="arm64", layout="minimal").runner_sha256 == "b" * 64
+    assert spec_from_settings(settings, arch="amd64", layout="hosted").runner_sha256 == "a" * 64
+    given = spec_from_settings(settings, arch="arm64", layout="hosted", runner_sha256="c" * 64)
+    assert given.runner_sha256 == "c" * 64
+    assert given.layout.value == "hosted"
