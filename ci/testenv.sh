@@ -250,7 +250,7 @@ up() {
   t0=$(date +%s)
   [ "$(id -u)" = 0 ] || die "run as root (it installs packages and starts dockerd)"
   mkdir -p "$run_dir" "$log_dir" "$cache_dir"
-  phase "packages (docker.io, docker-registry, debootstrap, qemu-user-static, crane)"; install_host_packages; phase_done
+  phase "packages (${host_packages[*]}, crane)"; install_host_packages; phase_done
   phase "dockerd"; start_dockerd; phase_done
   phase "registries on $RIE_REGISTRY and $RIE_AUTH_REGISTRY (auth)"; start_registries; phase_done
   phase "binfmt_misc for arm64"; register_binfmt; phase_done

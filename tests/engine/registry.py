@@ -52,14 +52,6 @@ class Registry:
             raise
         return True
 
-    def tags(self, repository: str) -> list[str]:
-        try:
-            return json.loads(self._get(f"{repository}/tags/list")).get("tags") or []
-        except urllib.error.HTTPError as e:
-            if e.code == 404:
-                return []
-            raise
-
 
 @dataclass(frozen=True)
 class PublishedImage:
