@@ -54,6 +54,81 @@ def pinned_hooks_sha256(asset: str) -> str | None:
     return PINNED_HOOKS_SHA256.get(asset)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Asset:
+    """One archive a build needs: where it is, the sums known for it, the flags that set them."""
+
+    field: str
+    """The RunnerSpec field holding its sum."""
+    name: str
+    url: str
+    base_url: str
+    version: str
+    explicit: str | None
+    """The sum the user passed."""
+    pinned: str | None
+    """The sum pinned in this file for this version."""
+    sha_flag: str
+    archive_flag: str
+    hint: str = ""
+
+    @property
+    def sha256(self) -> str | None:
+        """The sum known without asking anyone: explicit, else pinned."""
+        return self.explicit or self.pinned
+
+
+def runner_asset(spec: RunnerSpec) -> Asset:
+    return Asset(
+        field="runner_sha256",
+        name=spec.runner_asset,
+        url=spec.runner_url,
+        base_url=spec.runner_base_url,
+        version=spec.runner_version,
+        explicit=spec.runner_sha256,
+        pinned=pinned_runner_sha256(spec.runner_version, spec.runner_arch),
+        sha_flag="--runner-sha256",
+        archive_flag="--runner-archive",
+    )
+
+
+def hooks_asset(spec: RunnerSpec) -> Asset:
+    return Asset(
+        field="hooks_sha256",
+        name=spec.hooks_asset,
+        url=spec.hooks_url,
+        base_url=spec.hooks_base_url,
+        version=spec.hooks_version,
+        explicit=spec.hooks_sha256,
+        pinned=pinned_hooks_sha256(spec.hooks_asset),
+        sha_flag="--hooks-sha256",
+        archive_flag="--hooks-archive",
+    )
+
+
+def hooks_novolume_asset(spec: RunnerSpec) -> Asset:
+    return Asset(
+        field="hooks_novolume_sha256",
+        name=spec.hooks_novolume_asset,
+        url=spec.hooks_novolume_url,
+        base_url=spec.hooks_base_url,
+        version=spec.hooks_version,
+        explicit=spec.hooks_novolume_sha256,
+        pinned=pinned_hooks_sha256(spec.hooks_novolume_asset),
+        sha_flag="--hooks-novolume-sha256",
+        archive_flag="--hooks-novolume-archive",
+        hint="; hooks before 0.8 have no novolume zip: pass --novolume-hooks=false",
+    )
+
+
+def spec_assets(spec: RunnerSpec) -> list[Asset]:
+    """Every archive spec's build downloads, in order."""
+    assets = [runner_asset(spec), hooks_asset(spec)]
+    if spec.novolume_hooks:
+        assets.append(hooks_novolume_asset(spec))
+    return assets
+
+
 def parse_release_notes(body: str) -> dict[str, str]:
     """SHA markers of a release note: {"linux-x64": "<hex>", ...}, sums lowercased."""
     return {m["label"]: m["sum"].lower() for m in _SHA_MARKER.finditer(body or "")}
@@ -158,53 +233,19 @@ def checksum_needs(spec: RunnerSpec) -> list[ChecksumNeed]:
     release_api is set only when nothing explicit or pinned is known, the user
     did not opt out, and the download base is github.com (never for a mirror).
     """
-
-    def need(
-        field: str, flag: str, asset: str, explicit: str | None, pinned: str | None, base_url: str, version: str
-    ) -> ChecksumNeed:
-        ask = not (explicit or pinned or spec.allow_unverified)
-        return ChecksumNeed(
-            field=field,
-            flag=flag,
-            asset=asset,
-            explicit=explicit,
-            pinned=pinned,
-            release_api=release_api_url(base_url, version) if ask else None,
+    return [
+        ChecksumNeed(
+            field=asset.field,
+            flag=asset.sha_flag,
+            asset=asset.name,
+            explicit=asset.explicit,
+            pinned=asset.pinned,
+            release_api=None
+            if asset.sha256 or spec.allow_unverified
+            else release_api_url(asset.base_url, asset.version),
         )
-
-    needs = [
-        need(
-            "runner_sha256",
-            "--runner-sha256",
-            spec.runner_asset,
-            spec.runner_sha256,
-            pinned_runner_sha256(spec.runner_version, spec.runner_arch),
-            spec.runner_base_url,
-            spec.runner_version,
-        ),
-        need(
-            "hooks_sha256",
-            "--hooks-sha256",
-            spec.hooks_asset,
-            spec.hooks_sha256,
-            pinned_hooks_sha256(spec.hooks_asset),
-            spec.hooks_base_url,
-            spec.hooks_version,
-        ),
+        for asset in spec_assets(spec)
     ]
-    if spec.novolume_hooks:
-        needs.append(
-            need(
-                "hooks_novolume_sha256",
-                "--hooks-novolume-sha256",
-                spec.hooks_novolume_asset,
-                spec.hooks_novolume_sha256,
-                pinned_hooks_sha256(spec.hooks_novolume_asset),
-                spec.hooks_base_url,
-                spec.hooks_version,
-            )
-        )
-    return needs
 
 
 async def resolve_checksums(client: dagger.Client, spec: RunnerSpec) -> RunnerSpec:

@@ -11,13 +11,12 @@ format as unstable between releases, so the plain ``sha256:S`` is accepted too.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
 
 import dagger
 
-from pipelines.checksums import pinned_hooks_sha256, pinned_runner_sha256, select_checksum
+from pipelines.checksums import Asset, hooks_asset, hooks_novolume_asset, runner_asset, select_checksum
 from pipelines.errors import ChecksumError, DownloadError
 from pipelines.spec import RunnerSpec
 
@@ -25,49 +24,6 @@ logger = logging.getLogger(__name__)
 
 SMALL_BODY = 1024  # bytes; a runner tarball is ~100 MB, an error page a few bytes
 HASH_PATH = "/tmp/runner-image-asset"  # noqa: S108 - path inside a throwaway container
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
-class Asset:
-    """One archive to fetch: its name, URL, expected sum and the flags that set them."""
-
-    name: str
-    url: str
-    sha256: str | None
-    sha_flag: str
-    archive_flag: str
-    hint: str = ""
-
-
-def runner_asset(spec: RunnerSpec) -> Asset:
-    return Asset(
-        name=spec.runner_asset,
-        url=spec.runner_url,
-        sha256=spec.runner_sha256 or pinned_runner_sha256(spec.runner_version, spec.runner_arch),
-        sha_flag="--runner-sha256",
-        archive_flag="--runner-archive",
-    )
-
-
-def hooks_asset(spec: RunnerSpec) -> Asset:
-    return Asset(
-        name=spec.hooks_asset,
-        url=spec.hooks_url,
-        sha256=spec.hooks_sha256 or pinned_hooks_sha256(spec.hooks_asset),
-        sha_flag="--hooks-sha256",
-        archive_flag="--hooks-archive",
-    )
-
-
-def hooks_novolume_asset(spec: RunnerSpec) -> Asset:
-    return Asset(
-        name=spec.hooks_novolume_asset,
-        url=spec.hooks_novolume_url,
-        sha256=spec.hooks_novolume_sha256 or pinned_hooks_sha256(spec.hooks_novolume_asset),
-        sha_flag="--hooks-novolume-sha256",
-        archive_flag="--hooks-novolume-archive",
-        hint="; hooks before 0.8 have no novolume zip: pass --novolume-hooks=false",
-    )
 
 
 def engine_digest(sha256_hex: str) -> str:
