@@ -1,7 +1,7 @@
 """Which SHA-256 each asset must have, and where that number comes from.
 
 Order of trust, first known wins:
-  1. the sum the user passed (--runner-sha256, --hooks-sha256, ...);
+  1. the sum the user passed (--runner-checksum ARCH=..., --hooks-checksum, ...);
   2. the table pinned below, for the default versions;
   3. the digest GitHub publishes for the release (releases API, or the SHA
      markers in the release notes), fetched only when 1 and 2 know nothing;
@@ -69,6 +69,7 @@ class Asset:
     pinned: str | None
     """The sum pinned in this file for this version."""
     sha_flag: str
+    """How the user passes its sum, as messages show it: "--hooks-checksum <SHA-256>"."""
     archive_flag: str
     hint: str = ""
 
@@ -87,7 +88,7 @@ def runner_asset(spec: RunnerSpec) -> Asset:
         version=spec.runner_version,
         explicit=spec.runner_sha256,
         pinned=pinned_runner_sha256(spec.runner_version, spec.runner_arch),
-        sha_flag="--runner-sha256",
+        sha_flag=f"--runner-checksum {spec.arch}=<SHA-256>",
         archive_flag="--runner-archive",
     )
 
@@ -101,7 +102,7 @@ def hooks_asset(spec: RunnerSpec) -> Asset:
         version=spec.hooks_version,
         explicit=spec.hooks_sha256,
         pinned=pinned_hooks_sha256(spec.hooks_asset),
-        sha_flag="--hooks-sha256",
+        sha_flag="--hooks-checksum <SHA-256>",
         archive_flag="--hooks-archive",
     )
 
@@ -115,7 +116,7 @@ def hooks_novolume_asset(spec: RunnerSpec) -> Asset:
         version=spec.hooks_version,
         explicit=spec.hooks_novolume_sha256,
         pinned=pinned_hooks_sha256(spec.hooks_novolume_asset),
-        sha_flag="--hooks-novolume-sha256",
+        sha_flag="--hooks-novolume-checksum <SHA-256>",
         archive_flag="--hooks-novolume-archive",
         hint="; hooks before 0.8 have no novolume zip: pass --novolume-hooks=false",
     )
@@ -182,13 +183,13 @@ def select_checksum(
     """The first known sum of explicit, pinned, published; None only if allowed."""
     for candidate in (explicit, pinned, published):
         if candidate:
-            return check_sha256(flag.removeprefix("--").replace("-", "_"), candidate)
+            return check_sha256(flag.split(maxsplit=1)[0].removeprefix("--").replace("-", "_"), candidate)
     if allow_unverified:
         return None
     msg = (
         f"{asset}: expected a known SHA-256 to verify the download, found none "
         "(not passed, not pinned for this version, not published by the release). "
-        f"Pass {flag} <64 hex>, or opt out explicitly with --allow-unverified"
+        f"Pass {flag} (64 hex), or opt out explicitly with --allow-unverified"
     )
     raise ChecksumError(msg)
 

@@ -33,10 +33,15 @@ def _spec_flags() -> argparse.ArgumentParser:
     p.add_argument("--base-image", default=pins.BASE_IMAGE, help="base image for both stages")
     p.add_argument("--runner-base-url", default=pins.RUNNER_BASE_URL, help="download base of runner releases")
     p.add_argument("--hooks-base-url", default=pins.HOOKS_BASE_URL, help="download base of hooks releases")
-    for arch, asset_arch in pins.RUNNER_ARCH.items():
-        p.add_argument(f"--runner-sha256-{arch}", help=f"SHA-256 of the linux-{asset_arch} runner tarball")
-    p.add_argument("--hooks-sha256", help="SHA-256 of the k8s hooks zip")
-    p.add_argument("--hooks-novolume-sha256", help="SHA-256 of the k8s-novolume hooks zip")
+    p.add_argument(
+        "--runner-checksum",
+        dest="runner_checksums",
+        action="append",
+        metavar=pins.RUNNER_CHECKSUM_FORM,
+        help="SHA-256 of an arch's runner tarball, repeatable (e.g. arm64=<64 hex>)",
+    )
+    p.add_argument("--hooks-checksum", help="SHA-256 of the k8s hooks zip")
+    p.add_argument("--hooks-novolume-checksum", help="SHA-256 of the k8s-novolume hooks zip")
     p.add_argument("--allow-unverified", action="store_true", help="build without known SHA-256s (unsafe)")
     p.add_argument(
         "--novolume-hooks",
@@ -62,7 +67,6 @@ def _one_image_flags() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--arch", choices=pins.ARCHES, default=pins.DEFAULT_ARCH, help="architecture")
     p.add_argument("--layout", choices=pins.LAYOUTS, default=pins.DEFAULT_LAYOUT.value, help="image layout")
-    p.add_argument("--runner-sha256", help="SHA-256 of the runner tarball for this arch")
     return p
 
 
@@ -97,7 +101,7 @@ def parser() -> argparse.ArgumentParser:
 
 def spec_from_args(args: argparse.Namespace, arch: str, layout: str) -> RunnerSpec:
     """A RunnerSpec from parsed flags (pure: no engine)."""
-    return spec_from_settings(args, arch=arch, layout=layout, runner_sha256=getattr(args, "runner_sha256", None))
+    return spec_from_settings(args, arch=arch, layout=layout)
 
 
 def specs_from_args(args: argparse.Namespace) -> list[RunnerSpec]:

@@ -10,7 +10,7 @@ import dataclasses
 import datetime
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
@@ -330,32 +330,53 @@ class RunnerSpec:
         return f"{self.hooks_base_url}/v{self.hooks_version}/{self.hooks_novolume_asset}"
 
 
-# Settings shared by every arch and layout of one run: the module object's
-# arguments and the CLI's common flags carry them under these same names.
-SHARED_SETTINGS = (
-    "runner_version",
-    "hooks_version",
-    "base_image",
-    "runner_base_url",
-    "hooks_base_url",
-    "hooks_sha256",
-    "hooks_novolume_sha256",
-    "allow_unverified",
-    "novolume_hooks",
-    "source",
-    "revision",
-    "created",
+# Settings shared by every arch and layout of one run: RunnerSpec field -> the
+# name the module object's arguments and the CLI's common flags give it. The
+# sums are "checksum" there: `dagger call` spells a name's digits as words of
+# their own (runner_sha256 would be --runner-sha-256), so no flag has digits.
+SHARED_SETTINGS: Mapping[str, str] = MappingProxyType(
+    {
+        "runner_version": "runner_version",
+        "hooks_version": "hooks_version",
+        "base_image": "base_image",
+        "runner_base_url": "runner_base_url",
+        "hooks_base_url": "hooks_base_url",
+        "hooks_sha256": "hooks_checksum",
+        "hooks_novolume_sha256": "hooks_novolume_checksum",
+        "allow_unverified": "allow_unverified",
+        "novolume_hooks": "novolume_hooks",
+        "source": "source",
+        "revision": "revision",
+        "created": "created",
+    }
 )
+RUNNER_CHECKSUM_FORM = "ARCH=SHA256"
 
 
-def spec_from_settings(settings: object, *, arch: str, layout: str, runner_sha256: str | None = None) -> RunnerSpec:
-    """The spec for one arch and layout, from an object holding SHARED_SETTINGS.
+def parse_runner_checksums(values: Sequence[str] | None) -> dict[str, str]:
+    """{arch: sha256} from --runner-checksum values of the form ARCH=SHA256, each arch at most once."""
+    sums: dict[str, str] = {}
+    for value in values or ():
+        arch, sep, sha = value.partition("=") if isinstance(value, str) else ("", "", "")
+        if not sep or arch not in RUNNER_ARCH or arch in sums:
+            why = f"{arch} given twice" if arch in sums else "not of that form"
+            msg = (
+                f'runner_checksum "{value}": expected {RUNNER_CHECKSUM_FORM} with ARCH one of '
+                f"{', '.join(ARCHES)}, each arch once ({why}); e.g. --runner-checksum arm64=<64 hex>"
+            )
+            raise InvalidSpecError(msg)
+        sums[arch] = str(check_sha256(f"runner_checksum {arch}", sha))
+    return sums
 
-    The runner sum is the one given, else the settings' ``runner_sha256_<arch>``.
+
+def spec_from_settings(settings: object, *, arch: str, layout: str) -> RunnerSpec:
+    """The spec for one arch and layout, from an object holding SHARED_SETTINGS' names.
+
+    The runner sum is the settings' ``runner_checksums`` entry for arch, if any.
     """
     return RunnerSpec(
-        **{name: getattr(settings, name) for name in SHARED_SETTINGS},
+        **{field: getattr(settings, name) for field, name in SHARED_SETTINGS.items()},
         arch=arch,
         layout=layout,
-        runner_sha256=runner_sha256 or getattr(settings, f"runner_sha256_{arch}", None),
+        runner_sha256=parse_runner_checksums(getattr(settings, "runner_checksums", None)).get(arch),
     )

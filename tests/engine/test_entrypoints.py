@@ -1,8 +1,8 @@
-"""The ways users run the pipeline: the module object's functions, and `dagger run python -m pipelines`.
+"""Client mode: the module object's functions called from Python, and `dagger run python -m pipelines`.
 
-`dagger call` itself needs the Python SDK runtime inside the engine, which our
-engine build does not have (see the README); the module object's functions are
-called here in client mode, with the same arguments `dagger call` would pass.
+`dagger call` itself is tested in test_dagger_call.py; these reach what it
+cannot: Dagger objects built here (host files, a secret set from a test
+value) and the progress log a test can read.
 """
 
 from __future__ import annotations
@@ -35,10 +35,12 @@ def module_object(mirror: ReleaseMirror, base_image: str) -> RunnerImage:
         base_image=base_image,
         runner_base_url=f"{mirror.base_url}/runner",
         hooks_base_url=f"{mirror.base_url}/hooks",
-        runner_sha256_amd64=mirror.sha(f"actions-runner-linux-x64-{v}.tar.gz"),
-        runner_sha256_arm64=mirror.sha(f"actions-runner-linux-arm64-{v}.tar.gz"),
-        hooks_sha256=mirror.sha(f"actions-runner-hooks-k8s-{h}.zip"),
-        hooks_novolume_sha256=mirror.sha(f"actions-runner-hooks-k8s-novolume-{h}.zip"),
+        runner_checksums=[
+            f"amd64={mirror.sha(f'actions-runner-linux-x64-{v}.tar.gz')}",
+            f"arm64={mirror.sha(f'actions-runner-linux-arm64-{v}.tar.gz')}",
+        ],
+        hooks_checksum=mirror.sha(f"actions-runner-hooks-k8s-{h}.zip"),
+        hooks_novolume_checksum=mirror.sha(f"actions-runner-hooks-k8s-novolume-{h}.zip"),
         source="https://example.invalid/runner-image",
         revision="0123456789abcdef",
     )
@@ -68,8 +70,8 @@ async def test_module_smoke_test_with_local_archives(
     novolume = dag.host().file(str(mirror.root / f"hooks/v{h}/actions-runner-hooks-k8s-novolume-{h}.zip"))
 
     version = await obj.smoke_test(
-        arch=Arch.arm64,
-        layout=Layout.minimal,
+        arch=Arch.ARM64,
+        layout=Layout.MINIMAL,
         runner_archive=runner,
         hooks_archive=hooks,
         hooks_novolume_archive=novolume,
@@ -119,11 +121,11 @@ def cli_args(mirror: ReleaseMirror, base_image: str, *extra: str) -> list[str]:
         f"{mirror.base_url}/runner",
         "--hooks-base-url",
         f"{mirror.base_url}/hooks",
-        "--runner-sha256-arm64",
-        mirror.sha(f"actions-runner-linux-arm64-{v}.tar.gz"),
-        "--hooks-sha256",
+        "--runner-checksum",
+        f"arm64={mirror.sha(f'actions-runner-linux-arm64-{v}.tar.gz')}",
+        "--hooks-checksum",
         mirror.sha(f"actions-runner-hooks-k8s-{h}.zip"),
-        "--hooks-novolume-sha256",
+        "--hooks-novolume-checksum",
         mirror.sha(f"actions-runner-hooks-k8s-novolume-{h}.zip"),
         *extra,
     ]

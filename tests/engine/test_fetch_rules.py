@@ -37,7 +37,7 @@ async def test_no_known_sum_is_refused_before_downloading_and_without_asking_git
 
     message = str(caught.value)  # a download would have been a DownloadError: the asset is a 404
     assert message.startswith(f"checksum: {spec.runner_asset}: expected a known SHA-256")
-    assert "--runner-sha256" in message
+    assert "--runner-checksum amd64=<SHA-256>" in message
     assert "--allow-unverified" in message
     assert "published digests" not in caplog.text  # no releases API was asked
 

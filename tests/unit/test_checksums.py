@@ -36,34 +36,34 @@ def test_no_hooks_sum_is_invented() -> None:
 
 # --- select_checksum ---------------------------------------------------------------
 def test_explicit_wins_over_pinned_and_published() -> None:
-    assert select_checksum(asset="x", flag="--runner-sha256", explicit=A, pinned=B, published=C) == A
+    assert select_checksum(asset="x", flag="--runner-checksum amd64=<SHA-256>", explicit=A, pinned=B, published=C) == A
 
 
 def test_pinned_wins_over_published() -> None:
-    assert select_checksum(asset="x", flag="--runner-sha256", pinned=B, published=C) == B
+    assert select_checksum(asset="x", flag="--runner-checksum amd64=<SHA-256>", pinned=B, published=C) == B
 
 
 def test_published_is_the_last_resort() -> None:
-    assert select_checksum(asset="x", flag="--runner-sha256", published="sha256:" + C.upper()) == C
+    assert select_checksum(asset="x", flag="--runner-checksum amd64=<SHA-256>", published="sha256:" + C.upper()) == C
 
 
 def test_nothing_known_refuses_and_says_what_to_pass() -> None:
     with pytest.raises(ChecksumError) as e:
-        select_checksum(asset="actions-runner-hooks-k8s-0.8.1.zip", flag="--hooks-sha256")
+        select_checksum(asset="actions-runner-hooks-k8s-0.8.1.zip", flag="--hooks-checksum <SHA-256>")
     message = str(e.value)
     assert message.startswith("checksum: actions-runner-hooks-k8s-0.8.1.zip: expected a known SHA-256")
     assert "found none" in message
-    assert "--hooks-sha256" in message
+    assert "--hooks-checksum <SHA-256>" in message
     assert "--allow-unverified" in message
 
 
 def test_nothing_known_is_allowed_only_on_opt_out() -> None:
-    assert select_checksum(asset="x", flag="--hooks-sha256", allow_unverified=True) is None
+    assert select_checksum(asset="x", flag="--hooks-checksum <SHA-256>", allow_unverified=True) is None
 
 
 def test_a_malformed_explicit_sum_is_refused() -> None:
-    with pytest.raises(ValueError, match='runner_sha256 "nope"'):
-        select_checksum(asset="x", flag="--runner-sha256", explicit="nope")
+    with pytest.raises(ValueError, match='runner_checksum "nope"'):
+        select_checksum(asset="x", flag="--runner-checksum amd64=<SHA-256>", explicit="nope")
 
 
 # --- release notes and API ---------------------------------------------------------
@@ -167,7 +167,7 @@ def test_without_novolume_no_novolume_sum_is_needed() -> None:
 
 def test_an_unreadable_release_refuses_naming_the_flag() -> None:
     # fetch_release_digests answers {} when the API cannot be read
-    with pytest.raises(ChecksumError, match=r"actions-runner-hooks-k8s-0.8.1.zip.*--hooks-sha256"):
+    with pytest.raises(ChecksumError, match=r"actions-runner-hooks-k8s-0.8.1.zip.*--hooks-checksum <SHA-256>"):
         choose_all(RunnerSpec(), {HOOKS_API: {}})
 
 
@@ -178,7 +178,7 @@ def test_a_mirror_is_never_asked_and_an_unknown_sum_is_refused() -> None:
         hooks_base_url="http://127.0.0.1:1/hooks",
     )
     assert [need.release_api for need in checksum_needs(spec)] == [None, None, None]
-    with pytest.raises(ChecksumError, match=r"actions-runner-linux-x64-2.336.0.tar.gz.*--runner-sha256"):
+    with pytest.raises(ChecksumError, match=r"linux-x64-2.336.0.tar.gz.*--runner-checksum amd64=<SHA-256>"):
         choose_all(spec, {})
 
 

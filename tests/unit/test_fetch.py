@@ -72,7 +72,7 @@ def test_error_page_message_has_both_sums_size_and_hint() -> None:
     assert "(9 bytes)" in message
     assert "error page" in message
     assert "Nothing was unpacked" in message
-    assert "--runner-sha256" in message
+    assert "--runner-checksum amd64=<SHA-256>" in message
 
 
 def test_large_wrong_body_has_no_error_page_hint() -> None:

@@ -16,6 +16,7 @@ from pipelines.spec import (
     Layout,
     RunnerSpec,
     parse_reference,
+    parse_runner_checksums,
     runner_arch,
     spec_from_settings,
 )
@@ -230,12 +231,34 @@ def test_bad_base_image_names_input_and_form(bad: str) -> None:
     assert "[HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST]" in str(e.value)
 
 
-def test_spec_from_settings_takes_the_per_arch_runner_sum_unless_one_is_given() -> None:
-    settings = types.SimpleNamespace(**{name: getattr(RunnerSpec(), name) for name in SHARED_SETTINGS})
-    settings.runner_sha256_amd64, settings.runner_sha256_arm64 = "a" * 64, "b" * 64
+def settings_with(**changes: object) -> types.SimpleNamespace:
+    """Settings as the module object and the CLI hold them, defaults from RunnerSpec."""
+    defaults = RunnerSpec()
+    settings = {name: getattr(defaults, field) for field, name in SHARED_SETTINGS.items()}
+    return types.SimpleNamespace(**{**settings, **changes})
 
-    assert spec_from_settings(settings, arch="arm64", layout="minimal").runner_sha256 == "b" * 64
+
+def test_spec_from_settings_takes_each_arch_its_runner_sum_and_the_hooks_sums() -> None:
+    settings = settings_with(
+        runner_checksums=["amd64=" + "A" * 64, "arm64=sha256:" + "b" * 64], hooks_checksum="c" * 64
+    )
+    arm64 = spec_from_settings(settings, arch="arm64", layout="minimal")
+    assert (arm64.runner_sha256, arm64.hooks_sha256, arm64.layout.value) == ("b" * 64, "c" * 64, "minimal")
     assert spec_from_settings(settings, arch="amd64", layout="hosted").runner_sha256 == "a" * 64
-    given = spec_from_settings(settings, arch="arm64", layout="hosted", runner_sha256="c" * 64)
-    assert given.runner_sha256 == "c" * 64
-    assert given.layout.value == "hosted"
+    assert spec_from_settings(settings_with(), arch="amd64", layout="hosted").runner_sha256 is None
+
+
+@pytest.mark.parametrize(
+    ("values", "why"),
+    [
+        (["arm64"], "not of that form"),
+        (["riscv=" + "a" * 64], "not of that form"),
+        (["arm64=" + "a" * 64, "arm64=" + "b" * 64], "arm64 given twice"),
+    ],
+)
+def test_runner_checksums_refuse_what_is_not_arch_equals_sum(values: list[str], why: str) -> None:
+    with pytest.raises(InvalidSpecError, match="expected ARCH=SHA256 with ARCH one of amd64, arm64") as e:
+        parse_runner_checksums(values)
+    assert why in str(e.value)
+    with pytest.raises(InvalidSpecError, match='runner_checksum arm64 "xyz": expected a SHA-256'):
+        parse_runner_checksums(["arm64=xyz"])
