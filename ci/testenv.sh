@@ -153,12 +153,12 @@ rootfs_tar() {
 # The engine's built-in Python SDK (ci/sdk): a one-layer OCI image of Debian's
 # python3, uv and the Dang runtime module, with a wheelhouse checked against
 # ci/sdk/requirements.txt's hashes. Written as an OCI layout under the cache,
-# keyed by its inputs; prints the layout folder (its manifest digest in ./digest).
+# keyed by its inputs; its folder is written to run/python-sdk (manifest digest in ./digest).
 build_python_sdk() {
   local key out wheels dir
   key=$( (echo "$sdk_packages"; cat "$repo/ci/sdk/requirements.txt" "$repo"/ci/sdk/*.py "$repo"/ci/sdk/runtime/*) | sha256sum | cut -c1-12)
   out="$cache_dir/python-sdk-$key"
-  if [ -s "$out/digest" ]; then echo "$out"; return; fi
+  if [ -s "$out/digest" ]; then echo "$out" >"$run_dir/python-sdk"; return; fi
   wheels="$cache_dir/wheels-$(sha256sum "$repo/ci/sdk/requirements.txt" | cut -c1-12)"
   if [ ! -d "$wheels" ]; then
     python3 -m pip download -q --disable-pip-version-check --require-hashes --no-deps --only-binary=:all: \
@@ -186,7 +186,7 @@ build_python_sdk() {
   rm -f "$dir.tar"
   rm -rf "$out"
   mv "$out.tmp" "$out"
-  echo "$out"
+  echo "$out" >"$run_dir/python-sdk"
 }
 
 build_engine_image() {
@@ -194,7 +194,7 @@ build_engine_image() {
   bin=$(bash "$here/engine/build.sh" "$cache_dir" 2>>"$log_dir/engine-build.log") \
     || die "building the Dagger engine failed; see $log_dir/engine-build.log"
   echo "$bin" >"$run_dir/dagger-bin"
-  sdk=$(build_python_sdk)
+  sdk=$(cat "$run_dir/python-sdk")
   sdk_digest=$(cat "$sdk/digest")
   key="$(basename "$(dirname "$bin")")-python-sdk-${sdk_digest#sha256:}"
   if [ "$($docker image inspect -f '{{ index .Config.Labels "runner-image.engine-key" }}' "$engine_image" 2>/dev/null)" = "$key" ]; then
@@ -308,6 +308,7 @@ up() {
   phase "dockerd"; start_dockerd; phase_done
   phase "registries on $RIE_REGISTRY and $RIE_AUTH_REGISTRY (auth)"; start_registries; phase_done
   phase "binfmt_misc for arm64"; register_binfmt; phase_done
+  phase "built-in Python SDK image (ci/sdk)"; build_python_sdk; phase_done
   phase "Dagger $version binaries and engine image"; build_engine_image; phase_done
   phase "engine container"; start_engine; wait_for_engine; phase_done
   phase "base images -> $base_ref"; push_base_images; phase_done
