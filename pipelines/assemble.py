@@ -23,7 +23,8 @@ from pipelines.spec import ImageContract, Layout, RunnerSpec
 HOSTED_PACKAGES = ("sudo", "ca-certificates", "curl", "git", "jq", "unzip")
 SUDOERS_FILE = "/etc/sudoers.d/runner"  # no dot in the name, or sudo skips it
 SUDOERS_RULE = "%sudo ALL=(ALL:ALL) NOPASSWD:ALL\n"
-OS_RELEASE_CMD = "cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release"
+# os-release(5): /etc first, else the vendor file it usually links to.
+OS_RELEASE_FILES = ("/etc/os-release", "/usr/lib/os-release")
 
 OCI = "org.opencontainers.image"
 HOOKS_LABEL = "dev.runner-image.hooks.version"
@@ -111,33 +112,41 @@ def with_runner(ctr: dagger.Container, contract: ImageContract, runner_dir: dagg
     )
 
 
-async def assemble(
-    client: dagger.Client,
-    spec: RunnerSpec,
-    base: dagger.Container,
-    runner_dir: dagger.Directory,
-) -> dagger.Container:
-    """The final image for spec's layout, from the base and the unpacked runner."""
-    del client  # same signature as every stage; the base carries the session
+def system(spec: RunnerSpec, base: dagger.Container) -> dagger.Container:
+    """The final stage's system part: packages, group and user, sudo rule (hosted); the base (minimal).
+
+    It depends on neither the runner nor the base's os-release, so the build
+    can work on it while the archives are still being checked.
+    """
     if spec.layout is Layout.MINIMAL:
-        return _minimal(spec, base, runner_dir)
-    os_release = await base.with_exec(["sh", "-c", OS_RELEASE_CMD]).stdout()
-    return _hosted(spec, base, runner_dir, image_os(os_release, base_image=spec.base_image))
-
-
-def _hosted(spec: RunnerSpec, base: dagger.Container, runner_dir: dagger.Directory, imageos: str) -> dagger.Container:
+        return base
     contract = spec.contract
-    ctr = with_env(base, {**contract.env, "ImageOS": imageos})
+    ctr = with_env(base, {"DEBIAN_FRONTEND": contract.env["DEBIAN_FRONTEND"]})
     ctr = ctr.with_exec(["sh", "-c", install_script(HOSTED_PACKAGES)])
     ctr = ctr.with_exec(["sh", "-c", user_script(contract)])
-    ctr = ctr.with_new_file(SUDOERS_FILE, SUDOERS_RULE, permissions=0o440)
-    ctr = with_runner(ctr, contract, runner_dir)
-    ctr = with_labels(ctr, spec).without_entrypoint().without_default_args()
-    return ctr.with_user(contract.user)
+    return ctr.with_new_file(SUDOERS_FILE, SUDOERS_RULE, permissions=0o440)
 
 
-def _minimal(spec: RunnerSpec, base: dagger.Container, runner_dir: dagger.Directory) -> dagger.Container:
+async def read_image_os(base: dagger.Container, spec: RunnerSpec) -> str | None:
+    """ImageOS for the hosted layout, from the base's os-release file (read, not exec'd); None for minimal."""
+    if spec.layout is Layout.MINIMAL:
+        return None
+    text = ""
+    for path in OS_RELEASE_FILES:
+        try:
+            text = await base.file(path).contents()
+            break
+        except dagger.QueryError:
+            continue
+    return image_os(text, base_image=spec.base_image)
+
+
+def assemble(
+    spec: RunnerSpec, system_part: dagger.Container, runner_dir: dagger.Directory, imageos: str | None
+) -> dagger.Container:
+    """The final image for spec's layout: env, the runner owned by the image user, labels, USER last."""
     contract = spec.contract
-    ctr = with_runner(with_env(base, contract.env), contract, runner_dir)
+    env = dict(contract.env) if imageos is None else {**contract.env, "ImageOS": imageos}
+    ctr = with_runner(with_env(system_part, env), contract, runner_dir)
     ctr = with_labels(ctr, spec).without_entrypoint().without_default_args()
     return ctr.with_user(contract.user)

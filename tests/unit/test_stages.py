@@ -30,16 +30,12 @@ DEBIAN = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_ID="12"\nID=debi
 
 
 # --- unpack ------------------------------------------------------------------------
-def test_unpack_script_order_and_targets() -> None:
-    script = unpack_script("/a/r.tar.gz", "/a/h.zip", "/a/n.zip").splitlines()
-    assert script[0] == "set -eu"
-    assert "tar xzf /a/r.tar.gz -C /actions-runner" in script
-    assert "unzip -q -o /a/h.zip -d /actions-runner/k8s" in script
-    assert script[-1] == "unzip -q -o /a/n.zip -d /actions-runner/k8s-novolume"
-
-
-def test_unpack_script_without_novolume() -> None:
-    assert "k8s-novolume" not in unpack_script("/a/r.tar.gz", "/a/h.zip", None)
+def test_unpack_script_picks_the_tool_by_archive_type_and_fails_loudly() -> None:
+    tar = unpack_script("/a/r.tar.gz", "/actions-runner").splitlines()
+    assert tar == ["set -eu", "mkdir -p /actions-runner", "tar xzf /a/r.tar.gz -C /actions-runner"]
+    zip_ = unpack_script("/a/h.zip", "/actions-runner/k8s").splitlines()
+    assert zip_[-1] == "unzip -q -o /a/h.zip -d /actions-runner/k8s"
+    assert unpack_script("/a/it's.zip", "/d").splitlines()[-1] == "unzip -q -o '/a/it'\"'\"'s.zip' -d /d"
 
 
 # --- assemble ----------------------------------------------------------------------
