@@ -44,10 +44,12 @@ ArchesArg = Annotated[list[Arch] | None, Name("arch"), Doc("Architectures to bui
 LayoutArg = Annotated[Layout, Doc("Image layout: hosted (GitHub-hosted parity) or minimal")]
 RunnerShaArg = Annotated[str | None, Doc("SHA-256 of the runner tarball for this arch (default: pinned or published)")]
 RunnerArchiveArg = Annotated[dagger.File | None, Doc("Local runner tarball to use instead of downloading (air-gapped)")]
-HooksArchiveArg = Annotated[dagger.File | None, Doc("Local k8s hooks zip to use instead of downloading (air-gapped)")]
+HooksArchiveArg = Annotated[
+    dagger.File | None, Doc("Local k8s hooks zip of --hooks-version, for k8s/, instead of downloading (air-gapped)")
+]
 NovolumeArchiveArg = Annotated[
     dagger.File | None,
-    Doc("Local k8s-novolume hooks zip to use instead of downloading (air-gapped)"),
+    Doc("Local k8s hooks zip of --hooks-novolume-version, for k8s-novolume/, instead of downloading (air-gapped)"),
 ]
 
 
@@ -56,7 +58,12 @@ class RunnerImage:
     """The actions-runner image for ARC: build, smoke-test, publish."""
 
     runner_version: Annotated[str, Doc("Runner version, MAJOR.MINOR.PATCH")] = pins.RUNNER_VERSION
-    hooks_version: Annotated[str, Doc("runner-container-hooks version")] = pins.HOOKS_VERSION
+    hooks_version: Annotated[str, Doc("runner-container-hooks release unpacked into k8s/ (kubernetes mode)")] = (
+        pins.HOOKS_VERSION
+    )
+    hooks_novolume_version: Annotated[
+        str, Doc("runner-container-hooks release (0.8.0+) whose k8s zip is unpacked into k8s-novolume/")
+    ] = pins.HOOKS_NOVOLUME_VERSION
     base_image: Annotated[str, Doc("Base image for both stages")] = pins.BASE_IMAGE
     runner_base_url: Annotated[str, Doc("Download base of runner releases (a mirror works)")] = pins.RUNNER_BASE_URL
     hooks_base_url: Annotated[str, Doc("Download base of hooks releases (a mirror works)")] = pins.HOOKS_BASE_URL
@@ -66,14 +73,14 @@ class RunnerImage:
     runner_sha256_arm64: Annotated[
         str | None, Doc("SHA-256 of the linux-arm64 runner tarball (default: pinned, else published)")
     ] = None
-    hooks_sha256: Annotated[str | None, Doc("SHA-256 of the k8s hooks zip (default: published by the release)")] = None
-    hooks_novolume_sha256: Annotated[str | None, Doc("SHA-256 of the k8s-novolume hooks zip (default: published)")] = (
-        None
-    )
+    hooks_sha256: Annotated[str | None, Doc("SHA-256 of the k8s/ hooks zip (default: pinned, else published)")] = None
+    hooks_novolume_sha256: Annotated[
+        str | None, Doc("SHA-256 of the k8s-novolume/ hooks zip (default: pinned, else published)")
+    ] = None
     allow_unverified: Annotated[bool, Doc("Build even when a SHA-256 is unknown, and skip checking it (unsafe)")] = (
         False
     )
-    novolume_hooks: Annotated[bool, Doc("Also ship the k8s-novolume hooks")] = True
+    novolume_hooks: Annotated[bool, Doc("Also ship k8s-novolume/ (kubernetes-novolume mode)")] = True
     source: Annotated[str | None, Doc("org.opencontainers.image.source label")] = None
     revision: Annotated[str | None, Doc("org.opencontainers.image.revision label")] = None
     created: Annotated[str | None, Doc("org.opencontainers.image.created label (RFC 3339)")] = None

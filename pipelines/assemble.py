@@ -26,7 +26,8 @@ SUDOERS_RULE = "%sudo ALL=(ALL:ALL) NOPASSWD:ALL\n"
 OS_RELEASE_CMD = "cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release"
 
 OCI = "org.opencontainers.image"
-HOOKS_LABEL = "dev.runner-image.hooks.version"
+HOOKS_LABEL = "dev.runner-image.hooks.version"  # k8s/
+HOOKS_NOVOLUME_LABEL = "dev.runner-image.hooks-novolume.version"  # k8s-novolume/, when shipped
 LAYOUT_LABEL = "dev.runner-image.layout"
 LICENSE = "MIT"  # the runner's and the hooks' license
 
@@ -68,6 +69,7 @@ def labels(spec: RunnerSpec) -> dict[str, str]:
         f"{OCI}.revision": spec.revision,
         f"{OCI}.created": spec.created,
         HOOKS_LABEL: spec.hooks_version,
+        HOOKS_NOVOLUME_LABEL: spec.hooks_novolume_version if spec.novolume_hooks else None,
         LAYOUT_LABEL: spec.layout.value,
     }
     return {key: value for key, value in found.items() if value}

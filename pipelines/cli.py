@@ -29,20 +29,25 @@ def _spec_flags() -> argparse.ArgumentParser:
     """Flags every subcommand shares (the module's constructor arguments)."""
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--runner-version", default=pins.RUNNER_VERSION, help="runner version, MAJOR.MINOR.PATCH")
-    p.add_argument("--hooks-version", default=pins.HOOKS_VERSION, help="runner-container-hooks version")
+    p.add_argument("--hooks-version", default=pins.HOOKS_VERSION, help="runner-container-hooks release for k8s/")
+    p.add_argument(
+        "--hooks-novolume-version",
+        default=pins.HOOKS_NOVOLUME_VERSION,
+        help="runner-container-hooks release (0.8.0+) whose k8s zip fills k8s-novolume/",
+    )
     p.add_argument("--base-image", default=pins.BASE_IMAGE, help="base image for both stages")
     p.add_argument("--runner-base-url", default=pins.RUNNER_BASE_URL, help="download base of runner releases")
     p.add_argument("--hooks-base-url", default=pins.HOOKS_BASE_URL, help="download base of hooks releases")
     for arch, asset_arch in pins.RUNNER_ARCH.items():
         p.add_argument(f"--runner-sha256-{arch}", help=f"SHA-256 of the linux-{asset_arch} runner tarball")
-    p.add_argument("--hooks-sha256", help="SHA-256 of the k8s hooks zip")
-    p.add_argument("--hooks-novolume-sha256", help="SHA-256 of the k8s-novolume hooks zip")
+    p.add_argument("--hooks-sha256", help="SHA-256 of the k8s/ hooks zip")
+    p.add_argument("--hooks-novolume-sha256", help="SHA-256 of the k8s-novolume/ hooks zip")
     p.add_argument("--allow-unverified", action="store_true", help="build without known SHA-256s (unsafe)")
     p.add_argument(
         "--novolume-hooks",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="also ship the k8s-novolume hooks",
+        help="also ship k8s-novolume/ (kubernetes-novolume mode)",
     )
     p.add_argument("--source", help="org.opencontainers.image.source label")
     p.add_argument("--revision", help="org.opencontainers.image.revision label")
@@ -53,8 +58,8 @@ def _spec_flags() -> argparse.ArgumentParser:
 def _archive_flags() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--runner-archive", metavar="PATH", help="local runner tarball (air-gapped)")
-    p.add_argument("--hooks-archive", metavar="PATH", help="local k8s hooks zip (air-gapped)")
-    p.add_argument("--hooks-novolume-archive", metavar="PATH", help="local k8s-novolume hooks zip")
+    p.add_argument("--hooks-archive", metavar="PATH", help="local k8s hooks zip for k8s/ (air-gapped)")
+    p.add_argument("--hooks-novolume-archive", metavar="PATH", help="local k8s hooks zip for k8s-novolume/")
     return p
 
 

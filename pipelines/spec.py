@@ -19,7 +19,8 @@ from pipelines.errors import InvalidSpecError
 
 # --- Pinned defaults (one per line) -------------------------------------------
 RUNNER_VERSION = "2.337.0"
-HOOKS_VERSION = "0.8.1"
+HOOKS_VERSION = "0.7.0"  # k8s/, as upstream's RUNNER_CONTAINER_HOOKS_VERSION
+HOOKS_NOVOLUME_VERSION = "0.8.1"  # k8s-novolume/: the same k8s asset, 0.8.0+ (no runner volume)
 BASE_IMAGE = "mcr.microsoft.com/dotnet/runtime-deps:8.0-noble"
 RUNNER_BASE_URL = "https://github.com/actions/runner/releases/download"
 HOOKS_BASE_URL = "https://github.com/actions/runner-container-hooks/releases/download"
@@ -249,6 +250,9 @@ class RunnerSpec:
 
     runner_version: str = RUNNER_VERSION
     hooks_version: str = HOOKS_VERSION
+    """Hooks release unpacked into k8s/ (ARC's kubernetes mode)."""
+    hooks_novolume_version: str = HOOKS_NOVOLUME_VERSION
+    """Hooks release unpacked into k8s-novolume/ (ARC's kubernetes-novolume mode)."""
     arch: str = DEFAULT_ARCH
     base_image: str = BASE_IMAGE
     layout: Layout = DEFAULT_LAYOUT
@@ -260,7 +264,7 @@ class RunnerSpec:
     allow_unverified: bool = False
     """Build even when an asset's SHA-256 is unknown, and skip the comparison."""
     novolume_hooks: bool = True
-    """Also ship the k8s-novolume hooks (hooks 0.8.x; ARC's chart points at them)."""
+    """Also ship k8s-novolume/ (ARC's kubernetes-novolume mode points at it)."""
     source: str | None = None
     revision: str | None = None
     created: str | None = None
@@ -274,6 +278,7 @@ class RunnerSpec:
             "layout": parse_layout(self.layout),
             "runner_version": check_version("runner_version", self.runner_version),
             "hooks_version": check_version("hooks_version", self.hooks_version),
+            "hooks_novolume_version": check_version("hooks_novolume_version", self.hooks_novolume_version),
             "runner_sha256": check_sha256("runner_sha256", self.runner_sha256),
             "hooks_sha256": check_sha256("hooks_sha256", self.hooks_sha256),
             "hooks_novolume_sha256": check_sha256("hooks_novolume_sha256", self.hooks_novolume_sha256),
@@ -312,7 +317,7 @@ class RunnerSpec:
 
     @property
     def hooks_asset(self) -> str:
-        return f"actions-runner-hooks-k8s-{self.hooks_version}.zip"
+        return hooks_asset_name(self.hooks_version)
 
     @property
     def hooks_url(self) -> str:
@@ -320,14 +325,18 @@ class RunnerSpec:
 
     @property
     def hooks_novolume_asset(self) -> str:
-        # Not confirmed from a release page: upstream-facts.md only says the
-        # image ships k8s-novolume/ with hooks 0.8.x. This name follows the
-        # k8s/docker assets' pattern; pass --novolume-hooks=false if it is wrong.
-        return f"actions-runner-hooks-k8s-novolume-{self.hooks_version}.zip"
+        # Upstream publishes no separate novolume zip: k8s-novolume/ is the
+        # k8s asset of another (0.8.0+) release, as in upstream's Dockerfile.
+        return hooks_asset_name(self.hooks_novolume_version)
 
     @property
     def hooks_novolume_url(self) -> str:
-        return f"{self.hooks_base_url}/v{self.hooks_version}/{self.hooks_novolume_asset}"
+        return f"{self.hooks_base_url}/v{self.hooks_novolume_version}/{self.hooks_novolume_asset}"
+
+
+def hooks_asset_name(version: str) -> str:
+    """The k8s hooks asset of one runner-container-hooks release (its only k8s asset)."""
+    return f"actions-runner-hooks-k8s-{version}.zip"
 
 
 # Settings shared by every arch and layout of one run: the module object's
@@ -335,6 +344,7 @@ class RunnerSpec:
 SHARED_SETTINGS = (
     "runner_version",
     "hooks_version",
+    "hooks_novolume_version",
     "base_image",
     "runner_base_url",
     "hooks_base_url",

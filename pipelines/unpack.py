@@ -1,8 +1,10 @@
 """Build stage: unpack the verified archives into /actions-runner, on the same base.
 
 As the ADR's first stage: the runner tarball into /actions-runner, the k8s
-hooks into /actions-runner/k8s (and k8s-novolume). The base has tar and gzip
-but not unzip, so this stage installs unzip; none of it reaches the image.
+hooks zip into /actions-runner/k8s and, as upstream's Dockerfile does, the
+k8s zip of a later hooks release into /actions-runner/k8s-novolume. The base
+has tar and gzip but not unzip, so this stage installs unzip; none of it
+reaches the image.
 """
 
 from __future__ import annotations
@@ -54,12 +56,13 @@ async def unpack(
 ) -> dagger.Directory:
     """Return /actions-runner of the build stage, once run.sh is known to be there."""
     del client  # same signature as every stage; the base carries the session
+    # One folder per target: both hooks zips have the same name when their versions match.
     runner = f"{ASSETS_DIR}/{spec.runner_asset}"
-    hooks = f"{ASSETS_DIR}/{spec.hooks_asset}"
+    hooks = f"{ASSETS_DIR}/k8s/{spec.hooks_asset}"
     stage = with_unpack_tools(base).with_mounted_file(runner, runner_archive).with_mounted_file(hooks, hooks_archive)
     novolume = None
     if novolume_archive is not None:
-        novolume = f"{ASSETS_DIR}/{spec.hooks_novolume_asset}"
+        novolume = f"{ASSETS_DIR}/k8s-novolume/{spec.hooks_novolume_asset}"
         stage = stage.with_mounted_file(novolume, novolume_archive)
     stage = stage.with_exec(["sh", "-c", unpack_script(runner, hooks, novolume)])
     checked = stage.with_exec(["test", "-x", RUN_SH], expect=dagger.ReturnType.ANY)
@@ -83,5 +86,8 @@ def _unpack_failed(spec: RunnerSpec, e: dagger.ExecError) -> str:
     if "apt-get" in command:
         what = f"installing {', '.join(UNZIP_TOOLS)} in the build stage on {spec.base_image}"
     else:
-        what = f"unpacking {spec.runner_asset} and {spec.hooks_asset}"
+        zips = f"{spec.hooks_asset} (k8s/)"
+        if spec.novolume_hooks:
+            zips += f" and {spec.hooks_novolume_asset} (k8s-novolume/)"
+        what = f"unpacking {spec.runner_asset}, {zips}"
     return f"{what} failed (exit {e.exit_code}): {stderr or e.message}"

@@ -39,7 +39,7 @@ from tests.engine import fixtures
 
 HERE = Path(__file__).parent
 DOCKER = "/usr/bin/docker"  # Debian's client, matching Debian's dockerd
-VERSION, HOOKS = "2.399.1", "0.9.2"
+VERSION, HOOKS, HOOKS_NOVOLUME = "2.399.1", "0.7.9", "0.9.2"
 
 
 # --- memory sampling ---------------------------------------------------------
@@ -115,12 +115,12 @@ def make_inputs(root: Path, arch: str, runner_mb: int) -> dict[str, Path]:
     names = {
         "runner": f"actions-runner-linux-{runner_arch}-{VERSION}.tar.gz",
         "hooks": f"actions-runner-hooks-k8s-{HOOKS}.zip",
-        "novolume": f"actions-runner-hooks-k8s-novolume-{HOOKS}.zip",
+        "novolume": f"actions-runner-hooks-k8s-{HOOKS_NOVOLUME}.zip",
     }
     data = {
         "runner": fixtures.runner_tarball(VERSION, runner_arch, padding=os.urandom(runner_mb * 1024 * 1024)),
         "hooks": fixtures.hooks_zip(HOOKS),
-        "novolume": fixtures.hooks_zip(HOOKS, "k8s-novolume"),
+        "novolume": fixtures.hooks_zip(HOOKS_NOVOLUME),
     }
     paths = {}
     for key, name in names.items():
@@ -185,6 +185,7 @@ def main(argv: list[str] | None = None) -> None:
         spec = RunnerSpec(
             runner_version=VERSION,
             hooks_version=HOOKS,
+            hooks_novolume_version=HOOKS_NOVOLUME,
             arch=args.arch,
             base_image=base,
             layout=Layout.HOSTED,

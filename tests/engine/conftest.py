@@ -22,7 +22,10 @@ from tests.engine import fixtures
 
 HERE = Path(__file__).parent
 RUNNER_VERSION = "2.399.1"  # a version no real release has, so a real download can never pass
-HOOKS_VERSION = "0.9.2"
+# Two hooks releases, as upstream's image has (0.7.0 in k8s/, 0.8.1 in k8s-novolume/);
+# neither is a real one either.
+HOOKS_VERSION = "0.7.9"
+HOOKS_NOVOLUME_VERSION = "0.9.2"
 
 
 def _missing_engine() -> str | None:
@@ -79,13 +82,19 @@ async def dag(dagger_log: Path) -> AsyncIterator[dagger.Client]:
 def mirror(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fixtures.ReleaseMirror]:
     """GitHub-release-like downloads of the fixture archives, served on 127.0.0.1."""
     root = tmp_path_factory.mktemp("releases")
-    sums = fixtures.write_release_mirror(root, runner_version=RUNNER_VERSION, hooks_version=HOOKS_VERSION)
+    sums = fixtures.write_release_mirror(
+        root,
+        runner_version=RUNNER_VERSION,
+        hooks_version=HOOKS_VERSION,
+        hooks_novolume_version=HOOKS_NOVOLUME_VERSION,
+    )
     with fixtures.FileServer(root) as server:
         yield fixtures.ReleaseMirror(
             root=root,
             base_url=server.url,
             runner_version=RUNNER_VERSION,
             hooks_version=HOOKS_VERSION,
+            hooks_novolume_version=HOOKS_NOVOLUME_VERSION,
             sums=sums,
         )
 

@@ -30,6 +30,7 @@ REQUIRED = object()
 CONSTRUCTOR: dict[str, tuple[Any, Any]] = {
     "runner_version": (str, pins.RUNNER_VERSION),
     "hooks_version": (str, pins.HOOKS_VERSION),
+    "hooks_novolume_version": (str, pins.HOOKS_NOVOLUME_VERSION),
     "base_image": (str, pins.BASE_IMAGE),
     "runner_base_url": (str, pins.RUNNER_BASE_URL),
     "hooks_base_url": (str, pins.HOOKS_BASE_URL),
@@ -146,7 +147,8 @@ def test_dagger_json_names_the_module_and_engine() -> None:
 
 
 def test_spec_built_by_the_module() -> None:
-    obj = RunnerImage(runner_version="v2.336.0", hooks_sha256="A" * 64)
+    obj = RunnerImage(runner_version="v2.336.0", hooks_sha256="A" * 64, hooks_novolume_version="0.8.0")
     spec = obj.spec(Arch.arm64, Layout.minimal, runner_sha256="b" * 64)
     assert (spec.arch, spec.layout.value, spec.runner_version) == ("arm64", "minimal", "2.336.0")
+    assert (spec.hooks_version, spec.hooks_novolume_version) == ("0.7.0", "0.8.0")
     assert (spec.hooks_sha256, spec.runner_sha256) == ("a" * 64, "b" * 64)
