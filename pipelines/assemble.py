@@ -22,7 +22,9 @@ from pipelines.spec import ImageContract, Layout, RunnerSpec
 # Each is small next to the ~100 MB runner and installed without recommends.
 HOSTED_PACKAGES = ("sudo", "ca-certificates", "curl", "git", "jq", "unzip")
 SUDOERS_FILE = "/etc/sudoers.d/runner"  # no dot in the name, or sudo skips it
-SUDOERS_RULE = "%sudo ALL=(ALL:ALL) NOPASSWD:ALL\n"
+# As upstream: passwordless sudo, and DEBIAN_FRONTEND kept so `sudo apt-get
+# install` in a job does not stop at a prompt (sudo resets the env otherwise).
+SUDOERS_RULE = '%sudo ALL=(ALL:ALL) NOPASSWD:ALL\nDefaults env_keep += "DEBIAN_FRONTEND"\n'
 OS_RELEASE_CMD = "cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release"
 
 OCI = "org.opencontainers.image"

@@ -103,6 +103,9 @@ async def test_built_image_meets_its_contract(
         assert await sh(ctr, "getent group docker | cut -d: -f1,3") == "docker:123"
         assert "docker" in (await sh(ctr, "id -Gn")).split()
         assert await sh(ctr, "sudo -n id -u") == "0"
+        assert await sh(ctr, "sudo -n sh -c 'echo $DEBIAN_FRONTEND'") == "noninteractive"  # env_keep
+        assert await sh(ctr, "id -gn") == "runner"  # primary group, as upstream's adduser makes it
+        assert await sh(ctr, f"stat -c '%a %U:%G' {root}") == "755 runner:docker"  # not upstream's 777
         assert await ctr.env_variable("ImageOS") == "debian12"  # from the base's os-release
     else:
         assert await ctr.env_variable("RUNNER_ALLOW_RUNASROOT") == "1"

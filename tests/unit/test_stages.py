@@ -102,7 +102,7 @@ def test_packages_and_sudo_rule() -> None:
     script = install_script(HOSTED_PACKAGES)
     assert "--no-install-recommends" in script
     assert script.endswith("rm -rf /var/lib/apt/lists/*")
-    assert SUDOERS_RULE == "%sudo ALL=(ALL:ALL) NOPASSWD:ALL\n"
+    assert SUDOERS_RULE.splitlines() == ["%sudo ALL=(ALL:ALL) NOPASSWD:ALL", 'Defaults env_keep += "DEBIAN_FRONTEND"']
     assert "." not in SUDOERS_FILE.rsplit("/", 1)[1]  # sudo ignores sudoers.d files with a dot
 
 
