@@ -81,6 +81,17 @@ class RunnerImage:
         False
     )
     novolume_hooks: Annotated[bool, Doc("Also ship k8s-novolume/ (kubernetes-novolume mode)")] = True
+    docker_cli: Annotated[
+        bool, Doc("Install Docker's CLI and buildx plugin in the hosted layout (dind mode), verified by apt")
+    ] = False
+    docker_version: Annotated[str, Doc("docker-ce-cli version (Docker's apt repository)")] = pins.DOCKER_VERSION
+    buildx_version: Annotated[str, Doc("docker-buildx-plugin version (Docker's apt repository)")] = pins.BUILDX_VERSION
+    docker_apt_url: Annotated[str, Doc("Docker's apt repositories, <url>/<os id>/ (a mirror works)")] = (
+        pins.DOCKER_APT_URL
+    )
+    docker_key_fingerprint: Annotated[str, Doc("Fingerprint of the only key apt may trust for Docker's repository")] = (
+        pins.DOCKER_KEY_FINGERPRINT
+    )
     source: Annotated[str | None, Doc("org.opencontainers.image.source label")] = None
     revision: Annotated[str | None, Doc("org.opencontainers.image.revision label")] = None
     created: Annotated[str | None, Doc("org.opencontainers.image.created label (RFC 3339)")] = None

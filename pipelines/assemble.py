@@ -11,7 +11,8 @@ from collections.abc import Mapping
 
 import dagger
 
-from pipelines.errors import InvalidSpecError
+from pipelines import docker_cli
+from pipelines.errors import InvalidSpecError, PackageError
 from pipelines.spec import ImageContract, Layout, RunnerSpec
 
 # Hosted layout packages. sudo is the contract (passwordless sudoer). The rest
@@ -30,6 +31,8 @@ OS_RELEASE_CMD = "cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release"
 OCI = "org.opencontainers.image"
 HOOKS_LABEL = "dev.runner-image.hooks.version"  # k8s/
 HOOKS_NOVOLUME_LABEL = "dev.runner-image.hooks-novolume.version"  # k8s-novolume/, when shipped
+DOCKER_LABEL = "dev.runner-image.docker.version"  # docker-ce-cli, when shipped
+BUILDX_LABEL = "dev.runner-image.buildx.version"  # docker-buildx-plugin, when shipped
 LAYOUT_LABEL = "dev.runner-image.layout"
 LICENSE = "MIT"  # the runner's and the hooks' license
 
@@ -72,15 +75,24 @@ def labels(spec: RunnerSpec) -> dict[str, str]:
         f"{OCI}.created": spec.created,
         HOOKS_LABEL: spec.hooks_version,
         HOOKS_NOVOLUME_LABEL: spec.hooks_novolume_version if spec.novolume_hooks else None,
+        DOCKER_LABEL: spec.docker_version if spec.with_docker_cli else None,
+        BUILDX_LABEL: spec.buildx_version if spec.with_docker_cli else None,
         LAYOUT_LABEL: spec.layout.value,
     }
     return {key: value for key, value in found.items() if value}
 
 
-def install_script(packages: tuple[str, ...]) -> str:
+def install_script(packages: tuple[str, ...], *, strict_update: bool = False) -> str:
+    """apt-get update, install without recommends, drop the lists.
+
+    strict_update makes apt-get update fail on any repository it cannot read
+    or verify (by default a bad signature is only a warning there), so a
+    tampered repository stops the step before anything is installed.
+    """
+    update = "apt-get -o APT::Update::Error-Mode=any update" if strict_update else "apt-get update"
     return (
-        "apt-get update"
-        f" && apt-get install -y --no-install-recommends {' '.join(packages)}"
+        f"{update}"
+        f" && apt-get install -y --no-install-recommends {' '.join(shlex.quote(p) for p in packages)}"
         " && rm -rf /var/lib/apt/lists/*"
     )
 
@@ -122,18 +134,47 @@ async def assemble(
     runner_dir: dagger.Directory,
 ) -> dagger.Container:
     """The final image for spec's layout, from the base and the unpacked runner."""
-    del client  # same signature as every stage; the base carries the session
     if spec.layout is Layout.MINIMAL:
         return _minimal(spec, base, runner_dir)
     os_release = await base.with_exec(["sh", "-c", OS_RELEASE_CMD]).stdout()
-    return _hosted(spec, base, runner_dir, image_os(os_release, base_image=spec.base_image))
+    ctr = with_env(base, {**spec.contract.env, "ImageOS": image_os(os_release, base_image=spec.base_image)})
+    if spec.with_docker_cli:
+        ctr = await _with_docker_packages(client, spec, ctr, parse_os_release(os_release))
+    else:
+        ctr = ctr.with_exec(["sh", "-c", install_script(HOSTED_PACKAGES)])
+    return _hosted(spec, ctr, runner_dir)
 
 
-def _hosted(spec: RunnerSpec, base: dagger.Container, runner_dir: dagger.Directory, imageos: str) -> dagger.Container:
+async def _with_docker_packages(
+    client: dagger.Client, spec: RunnerSpec, ctr: dagger.Container, os_release: dict[str, str]
+) -> dagger.Container:
+    """The hosted packages plus Docker's CLI and buildx, apt verifying Docker's repository.
+
+    Run here (not lazily) so that apt's refusal becomes a PackageError naming the repository.
+    """
+    repo = docker_cli.docker_repo(spec, os_release)
+    keyring = await docker_cli.docker_keyring(client, spec, docker_cli.key_tools(client, spec), repo)
+    script = install_script(HOSTED_PACKAGES + docker_cli.packages(spec, repo), strict_update=True)
+    installed = docker_cli.with_docker_repo(ctr, repo, keyring).with_exec(["sh", "-c", script])
+    try:
+        await installed.sync()
+    except dagger.ExecError as e:
+        output = f"{e.stdout or ''}\n{e.stderr or ''}".strip()[-3000:]
+        msg = (
+            f"{spec.name}: installing {', '.join(docker_cli.packages(spec, repo))} from {repo.url}/{repo.os_id} "
+            f"(key {spec.docker_key_fingerprint}) failed (exit {e.exit_code}); apt checks the repository's "
+            "signature and each package's SHA-256 before installing, so nothing was installed. Check "
+            "--docker-apt-url, --docker-version and --buildx-version (they must exist for "
+            f"{repo.os_id} {repo.codename}), or pass --docker-cli=false. apt said:\n{output}"
+        )
+        raise PackageError(msg) from e
+    return installed
+
+
+def _hosted(spec: RunnerSpec, packaged: dagger.Container, runner_dir: dagger.Directory) -> dagger.Container:
+    """The rest of the hosted image, on the base with env and packages."""
     contract = spec.contract
-    ctr = with_env(base, {**contract.env, "ImageOS": imageos})
-    ctr = ctr.with_exec(["sh", "-c", install_script(HOSTED_PACKAGES)])
-    ctr = ctr.with_exec(["sh", "-c", user_script(contract)])
+    ctr = packaged.with_exec(["sh", "-c", user_script(contract)])
     ctr = ctr.with_new_file(SUDOERS_FILE, SUDOERS_RULE, permissions=0o440)
     ctr = with_runner(ctr, contract, runner_dir)
     ctr = with_labels(ctr, spec).without_entrypoint().without_default_args()

@@ -49,6 +49,18 @@ def _spec_flags() -> argparse.ArgumentParser:
         default=True,
         help="also ship k8s-novolume/ (kubernetes-novolume mode)",
     )
+    p.add_argument(
+        "--docker-cli",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="install Docker's CLI and buildx plugin in the hosted layout (dind mode)",
+    )
+    p.add_argument("--docker-version", default=pins.DOCKER_VERSION, help="docker-ce-cli version")
+    p.add_argument("--buildx-version", default=pins.BUILDX_VERSION, help="docker-buildx-plugin version")
+    p.add_argument("--docker-apt-url", default=pins.DOCKER_APT_URL, help="Docker's apt repositories")
+    p.add_argument(
+        "--docker-key-fingerprint", default=pins.DOCKER_KEY_FINGERPRINT, help="the key apt may trust for them"
+    )
     p.add_argument("--source", help="org.opencontainers.image.source label")
     p.add_argument("--revision", help="org.opencontainers.image.revision label")
     p.add_argument("--created", help="org.opencontainers.image.created label (RFC 3339)")

@@ -25,6 +25,12 @@ BASE_IMAGE = "mcr.microsoft.com/dotnet/runtime-deps:8.0-noble"
 RUNNER_BASE_URL = "https://github.com/actions/runner/releases/download"
 HOOKS_BASE_URL = "https://github.com/actions/runner-container-hooks/releases/download"
 DEFAULT_ARCH = "amd64"
+# Docker CLI + buildx for ARC's dind mode (hosted layout), from Docker's apt
+# repository; apt checks it against Docker's release key, pinned by fingerprint.
+DOCKER_VERSION = "29.7.1"  # docker-ce-cli, as upstream's DOCKER_VERSION
+BUILDX_VERSION = "0.36.0"  # docker-buildx-plugin, as upstream's BUILDX_VERSION
+DOCKER_APT_URL = "https://download.docker.com/linux"
+DOCKER_KEY_FINGERPRINT = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"  # Docker's release key
 
 # Docker/OCI architecture -> architecture in the runner's asset name. The runner
 # also ships 32-bit `arm`; it is not offered here (no user asked for it).
@@ -117,6 +123,7 @@ CONTRACTS: Mapping[Layout, ImageContract] = MappingProxyType(
 # --- Validation helpers --------------------------------------------------------
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_FINGERPRINT = re.compile(r"^[0-9A-F]{40}$")
 
 # A docker reference: [host[:port]/]path[:tag][@sha256:digest]
 _HOST_PART = r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])"
@@ -184,6 +191,18 @@ def check_base_url(name: str, value: str) -> str:
         msg = f'{name} "{value}": expected an http:// or https:// URL without query or fragment, e.g. {RUNNER_BASE_URL}'
         raise InvalidSpecError(msg)
     return value.rstrip("/")
+
+
+def check_fingerprint(name: str, value: str) -> str:
+    """Return an OpenPGP v4 fingerprint as 40 uppercase hex digits (spaces dropped)."""
+    bare = value.replace(" ", "").upper() if isinstance(value, str) else value
+    if not isinstance(bare, str) or not _FINGERPRINT.match(bare):
+        msg = (
+            f'{name} "{value}": expected an OpenPGP fingerprint of 40 hexadecimal characters '
+            f"(spaces allowed), e.g. {DOCKER_KEY_FINGERPRINT}"
+        )
+        raise InvalidSpecError(msg)
+    return bare
 
 
 def check_created(value: str | None) -> str | None:
@@ -265,6 +284,14 @@ class RunnerSpec:
     """Build even when an asset's SHA-256 is unknown, and skip the comparison."""
     novolume_hooks: bool = True
     """Also ship k8s-novolume/ (ARC's kubernetes-novolume mode points at it)."""
+    docker_cli: bool = False
+    """Install Docker's CLI and buildx plugin (hosted layout only; ARC's dind mode)."""
+    docker_version: str = DOCKER_VERSION
+    buildx_version: str = BUILDX_VERSION
+    docker_apt_url: str = DOCKER_APT_URL
+    """Docker's apt repositories: <url>/<os id>/ (dists/, pool/, gpg)."""
+    docker_key_fingerprint: str = DOCKER_KEY_FINGERPRINT
+    """The only key apt may trust for that repository."""
     source: str | None = None
     revision: str | None = None
     created: str | None = None
@@ -284,6 +311,10 @@ class RunnerSpec:
             "hooks_novolume_sha256": check_sha256("hooks_novolume_sha256", self.hooks_novolume_sha256),
             "runner_base_url": check_base_url("runner_base_url", self.runner_base_url),
             "hooks_base_url": check_base_url("hooks_base_url", self.hooks_base_url),
+            "docker_version": check_version("docker_version", self.docker_version),
+            "buildx_version": check_version("buildx_version", self.buildx_version),
+            "docker_apt_url": check_base_url("docker_apt_url", self.docker_apt_url),
+            "docker_key_fingerprint": check_fingerprint("docker_key_fingerprint", self.docker_key_fingerprint),
             "source": None if self.source is None else check_base_url("source", self.source),
             "created": check_created(self.created),
         }
@@ -306,6 +337,11 @@ class RunnerSpec:
     def name(self) -> str:
         """Short name for messages: arch/layout."""
         return f"{self.arch}/{self.layout.value}"
+
+    @property
+    def with_docker_cli(self) -> bool:
+        """Whether this image gets the Docker CLI: asked for, and the hosted layout."""
+        return self.docker_cli and self.layout is Layout.HOSTED
 
     @property
     def runner_asset(self) -> str:
@@ -352,6 +388,11 @@ SHARED_SETTINGS = (
     "hooks_novolume_sha256",
     "allow_unverified",
     "novolume_hooks",
+    "docker_cli",
+    "docker_version",
+    "buildx_version",
+    "docker_apt_url",
+    "docker_key_fingerprint",
     "source",
     "revision",
     "created",

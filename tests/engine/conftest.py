@@ -18,7 +18,7 @@ from pathlib import Path
 import dagger
 import pytest
 
-from tests.engine import fixtures
+from tests.engine import apt_repo, fixtures
 
 HERE = Path(__file__).parent
 RUNNER_VERSION = "2.399.1"  # a version no real release has, so a real download can never pass
@@ -114,3 +114,38 @@ def auth_registry() -> tuple[str, str, str]:
     """(address, user, password) of the registry that wants a login."""
     password = Path(os.environ["RIE_AUTH_PASSWORD_FILE"]).read_text().strip()
     return os.environ["RIE_AUTH_REGISTRY"], os.environ["RIE_AUTH_USER"], password
+
+
+# What the engine's containers see of this host: the engine runs with host
+# networking, so the gateway of its containers' bridge is an address of this
+# host. A file server there is what apt inside a build container can reach
+# (127.0.0.1 in a container is the container's own).
+GATEWAY_SCRIPT = "awk '$2 == \"00000000\" { print $3; exit }' /proc/net/route"
+
+
+async def container_gateway(dag: dagger.Client, base_image: str) -> str:
+    """The IPv4 default gateway of a container the engine runs, from /proc/net/route (little-endian hex)."""
+    raw = (await dag.container().from_(base_image).with_exec(["sh", "-c", GATEWAY_SCRIPT]).stdout()).strip()
+    return ".".join(str(int(raw[i : i + 2], 16)) for i in (6, 4, 2, 0))
+
+
+@pytest.fixture(scope="session")
+def tools_cache() -> Path:
+    """Where tools built for fixtures (buildx) are kept between runs."""
+    cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    path = Path(os.environ.get("RIE_TOOLS_CACHE") or cache_home / "runner-image-tools")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+async def apt_repos(
+    dag: dagger.Client, base_image: str, tools_cache: Path, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[apt_repo.AptRepos]:
+    """Docker-like signed apt repositories (good, bad-signature, wrong-key, bad-sum) that build containers reach."""
+    buildx = apt_repo.build_buildx(tools_cache)
+    docker_version = apt_repo.client_version()
+    root = tmp_path_factory.mktemp("apt")
+    gateway = await container_gateway(dag, base_image)
+    with fixtures.FileServer(root, host=gateway) as server:
+        yield apt_repo.write_apt_repos(root, server.url, buildx=buildx, docker_version=docker_version)

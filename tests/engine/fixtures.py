@@ -62,6 +62,10 @@ exit 2
 """
 
 CONFIG_SH = "#!/bin/bash\necho 'config.sh fixture'\n"
+# externals/ as the release has it (node for JavaScript actions): ARC's dind
+# init container copies it with `cp -r /home/runner/externals/. /home/runner/tmpDir/`.
+EXTERNALS_NODE = "#!/bin/sh\necho 'node fixture v20'\n"
+EXTERNALS_NODE_PATH = "externals/node20/bin/node"
 ENV_SH = "#!/bin/bash\necho 'env.sh fixture'\n"
 # Each zip says which release it is, so a test can tell k8s/ from k8s-novolume/.
 HOOKS_INDEX_JS = "// runner-container-hooks fixture ({flavour} {version})\nconsole.log('hooks {flavour} {version}');\n"
@@ -93,6 +97,7 @@ def runner_tarball(version: str, runner_arch: str, *, with_run_sh: bool = True, 
         _add(tar, "./run-helper.sh", RUN_HELPER_SH, 0o755)
         _add(tar, "./config.sh", CONFIG_SH, 0o755)
         _add(tar, "./env.sh", ENV_SH, 0o755)
+        _add(tar, f"./{EXTERNALS_NODE_PATH}", EXTERNALS_NODE, 0o755)
         listener = LISTENER.format(runner_arch=runner_arch, machine=UNAME_MACHINE[runner_arch], version=version)
         _add(tar, "./bin/Runner.Listener", listener, 0o755)
     return buf.getvalue()
@@ -215,11 +220,11 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 class FileServer:
-    """http.server on 127.0.0.1, an ephemeral port, in a daemon thread."""
+    """http.server on 127.0.0.1 (or the address given), an ephemeral port, in a daemon thread."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, host: str = "127.0.0.1") -> None:
         handler = lambda *a, **kw: _QuietHandler(*a, directory=str(root), **kw)  # noqa: E731
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = http.server.ThreadingHTTPServer((host, 0), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
