@@ -143,9 +143,9 @@ async def apt_repos(
     dag: dagger.Client, base_image: str, tools_cache: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[apt_repo.AptRepos]:
     """Docker-like signed apt repositories (good, bad-signature, wrong-key, bad-sum) that build containers reach."""
-    buildx = apt_repo.build_buildx(tools_cache)
-    docker_version = apt_repo.client_version()
+    buildx = {arch: apt_repo.build_buildx(tools_cache, arch) for arch in apt_repo.ARCHES}
+    docker_version, docker = apt_repo.docker_clients(tools_cache)
     root = tmp_path_factory.mktemp("apt")
     gateway = await container_gateway(dag, base_image)
     with fixtures.FileServer(root, host=gateway) as server:
-        yield apt_repo.write_apt_repos(root, server.url, buildx=buildx, docker_version=docker_version)
+        yield apt_repo.write_apt_repos(root, server.url, buildx=buildx, docker=docker, docker_version=docker_version)

@@ -3,7 +3,7 @@
 The repositories are the fixtures of apt_repo.py (real docker CLI and buildx
 inside, signed with a test key); dockerd is the test environment's own,
 reached through its socket mounted as the chart's sidecar shares it.
-amd64 only: the fixture's docker client is the test environment's (amd64).
+The dind test runs on both arches (arm64 under emulation, against the same dockerd).
 """
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ DOCKER_SOCKET = Path("/var/run/docker.sock")  # the test environment's dockerd (
 SOCKET = "/var/run/docker.sock"  # where the chart mounts the sidecar's socket
 
 
-def docker_spec(mirror: ReleaseMirror, base_image: str, repos: AptRepos, repo: str, **changes: object) -> RunnerSpec:
+def docker_spec(
+    mirror: ReleaseMirror, base_image: str, repos: AptRepos, repo: str, arch: str = "amd64", **changes: object
+) -> RunnerSpec:
     spec = make_spec(
         mirror,
         base_image,
-        "amd64",
+        arch,
         Layout.HOSTED,
         docker_cli=True,
         docker_apt_url=repos.url(repo),
@@ -42,10 +44,12 @@ def docker_spec(mirror: ReleaseMirror, base_image: str, repos: AptRepos, repo: s
     return dataclasses.replace(spec, **changes) if changes else spec
 
 
+@pytest.mark.parametrize("arch", ["amd64", "arm64"])
 async def test_dind_mode_runner_uses_the_sidecars_dockerd_through_its_socket(
-    dag: dagger.Client, mirror: ReleaseMirror, base_image: str, apt_repos: AptRepos
+    dag: dagger.Client, mirror: ReleaseMirror, base_image: str, apt_repos: AptRepos, arch: str
 ) -> None:
-    ctr = (await build_and_test(dag, docker_spec(mirror, base_image, apt_repos, "good"))).container
+    ctr = (await build_and_test(dag, docker_spec(mirror, base_image, apt_repos, "good", arch))).container
+    assert await sh(ctr, "uname -m") == {"amd64": "x86_64", "arm64": "aarch64"}[arch]
     assert await ctr.label("dev.runner-image.docker.version") == apt_repos.docker_version
     assert await ctr.label("dev.runner-image.buildx.version") == apt_repos.buildx_version
 
