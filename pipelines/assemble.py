@@ -86,8 +86,8 @@ def install_script(packages: tuple[str, ...], *, strict_update: bool = False) ->
     """apt-get update, install without recommends, drop the lists.
 
     strict_update makes apt-get update fail on any repository it cannot read
-    or verify (by default a bad signature is only a warning there), so a
-    tampered repository stops the step before anything is installed.
+    or verify, whatever apt's default for that case, so a tampered
+    repository stops the step before anything is installed.
     """
     update = "apt-get -o APT::Update::Error-Mode=any update" if strict_update else "apt-get update"
     return (

@@ -7,6 +7,7 @@ So the output must hold a line that is exactly the version.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import dagger
@@ -63,11 +64,16 @@ async def check_contract(ctr: dagger.Container, spec: RunnerSpec) -> None:
 
 def docker_cli_problem(spec: RunnerSpec, docker_out: str, buildx_out: str) -> str | None:
     """Why ``docker --version`` / ``docker buildx version`` output is not the asked versions, or None."""
-    if spec.docker_version not in docker_out:
+    if not _has_version(docker_out, spec.docker_version):
         return f"docker --version: expected {spec.docker_version}, found {docker_out.strip()!r}"
-    if f"v{spec.buildx_version}" not in buildx_out:
+    if not _has_version(buildx_out, f"v{spec.buildx_version}"):
         return f"docker buildx version: expected v{spec.buildx_version}, found {buildx_out.strip()!r}"
     return None
+
+
+def _has_version(output: str, version: str) -> bool:
+    """version appears as a whole word (29.7.1 is not found in 29.7.10)."""
+    return re.search(rf"(?<![\w.]){re.escape(version)}(?![\w])(?!\.\d)", output) is not None
 
 
 async def check_docker_cli(ctr: dagger.Container, spec: RunnerSpec) -> None:

@@ -130,6 +130,11 @@ def test_smoke_wants_both_versions() -> None:
     assert docker_cli_problem(spec, "Docker version 28.5.2, build x", good_buildx) == (
         "docker --version: expected 29.7.1, found 'Docker version 28.5.2, build x'"
     )
+    assert docker_cli_problem(spec, "Docker version 20.10.24+dfsg1, build 297e128", good_buildx) is not None
+    assert docker_cli_problem(spec, "Docker version 29.7.10, build x", good_buildx) is not None
+    debian = RunnerSpec(docker_cli=True, docker_version="20.10.24", buildx_version="0.38.2")
+    assert docker_cli_problem(debian, "Docker version 20.10.24+dfsg1, build 297e128", "buildx v0.38.2 x") is None
+    assert docker_cli_problem(debian, "Docker version 20.10.24, build x", "buildx v0.38.20 x") is not None
     problem = docker_cli_problem(spec, good_docker, "docker: 'buildx' is not a docker command.")
     assert problem is not None
     assert problem.startswith("docker buildx version: expected v0.36.0")
