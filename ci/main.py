@@ -54,10 +54,12 @@ ArchArg = Annotated[Arch, Doc("Architecture to build")]
 ArchesArg = Annotated[list[Arch] | None, Name("arch"), Doc("Architectures to build, repeatable (default: all)")]
 LayoutArg = Annotated[Layout, Doc("Image layout: hosted (GitHub-hosted parity) or minimal")]
 RunnerArchiveArg = Annotated[dagger.File | None, Doc("Local runner tarball to use instead of downloading (air-gapped)")]
-HooksArchiveArg = Annotated[dagger.File | None, Doc("Local k8s hooks zip to use instead of downloading (air-gapped)")]
+HooksArchiveArg = Annotated[
+    dagger.File | None, Doc("Local k8s hooks zip of --hooks-version, for k8s/, instead of downloading (air-gapped)")
+]
 NovolumeArchiveArg = Annotated[
     dagger.File | None,
-    Doc("Local k8s-novolume hooks zip to use instead of downloading (air-gapped)"),
+    Doc("Local k8s hooks zip of --hooks-novolume-version, for k8s-novolume/, instead of downloading (air-gapped)"),
 ]
 
 
@@ -75,7 +77,12 @@ class RunnerImage:
     """The actions-runner image for ARC: build, smoke-test, publish."""
 
     runner_version: Annotated[str, Doc("Runner version, MAJOR.MINOR.PATCH")] = pins.RUNNER_VERSION
-    hooks_version: Annotated[str, Doc("runner-container-hooks version")] = pins.HOOKS_VERSION
+    hooks_version: Annotated[str, Doc("runner-container-hooks release unpacked into k8s/ (kubernetes mode)")] = (
+        pins.HOOKS_VERSION
+    )
+    hooks_novolume_version: Annotated[
+        str, Doc("runner-container-hooks release (0.8.0+) whose k8s zip is unpacked into k8s-novolume/")
+    ] = pins.HOOKS_NOVOLUME_VERSION
     base_image: Annotated[str, Doc("Base image for both stages")] = pins.BASE_IMAGE
     runner_base_url: Annotated[str, Doc("Download base of runner releases (a mirror works)")] = pins.RUNNER_BASE_URL
     hooks_base_url: Annotated[str, Doc("Download base of hooks releases (a mirror works)")] = pins.HOOKS_BASE_URL
@@ -85,15 +92,26 @@ class RunnerImage:
         Doc("SHA-256 of an arch's runner tarball as ARCH=SHA256, repeatable (default: pinned, else published)"),
     ] = None
     hooks_checksum: Annotated[
-        str | None, Doc("SHA-256 of the k8s hooks zip (default: published by the release)")
+        str | None, Doc("SHA-256 of the k8s/ hooks zip (default: pinned, else published)")
     ] = None
     hooks_novolume_checksum: Annotated[
-        str | None, Doc("SHA-256 of the k8s-novolume hooks zip (default: published)")
+        str | None, Doc("SHA-256 of the k8s-novolume/ hooks zip (default: pinned, else published)")
     ] = None
     allow_unverified: Annotated[bool, Doc("Build even when a SHA-256 is unknown, and skip checking it (unsafe)")] = (
         False
     )
-    novolume_hooks: Annotated[bool, Doc("Also ship the k8s-novolume hooks")] = True
+    novolume_hooks: Annotated[bool, Doc("Also ship k8s-novolume/ (kubernetes-novolume mode)")] = True
+    docker_cli: Annotated[
+        bool, Doc("Install Docker's CLI and buildx plugin in the hosted layout (dind mode), verified by apt")
+    ] = False
+    docker_version: Annotated[str, Doc("docker-ce-cli version (Docker's apt repository)")] = pins.DOCKER_VERSION
+    buildx_version: Annotated[str, Doc("docker-buildx-plugin version (Docker's apt repository)")] = pins.BUILDX_VERSION
+    docker_apt_url: Annotated[str, Doc("Docker's apt repositories, <url>/<os id>/ (a mirror works)")] = (
+        pins.DOCKER_APT_URL
+    )
+    docker_key_fingerprint: Annotated[str, Doc("Fingerprint of the only key apt may trust for Docker's repository")] = (
+        pins.DOCKER_KEY_FINGERPRINT
+    )
     source: Annotated[str | None, Doc("org.opencontainers.image.source label")] = None
     revision: Annotated[str | None, Doc("org.opencontainers.image.revision label")] = None
     created: Annotated[str | None, Doc("org.opencontainers.image.created label (RFC 3339)")] = None

@@ -45,7 +45,6 @@ async def build(
     """The runner image for one spec; archives given here replace the downloads."""
     spec = await resolve_checksums(client, spec)
     base = base_container(client, spec)
-    system_part = system(spec, base)
     fetches = [
         functools.partial(fetch_runner, client, spec, runner_archive),
         functools.partial(fetch_hooks, client, spec, hooks_archive),
@@ -58,7 +57,12 @@ async def build(
         _, *archives = await gather(functools.partial(warm, unpack_stage(client, spec)), *fetches)
         return await unpack(client, spec, *archives)
 
-    imageos, _, runner_dir = await gather(
-        functools.partial(read_image_os, base, spec), functools.partial(warm, system_part), runner_tree
+    async def system_part() -> dagger.Container:
+        ctr = await system(client, spec, base)
+        await warm(ctr)
+        return ctr
+
+    imageos, system_ctr, runner_dir = await gather(
+        functools.partial(read_image_os, base, spec), system_part, runner_tree
     )
-    return assemble(spec, system_part, runner_dir, imageos)
+    return assemble(spec, system_ctr, runner_dir, imageos)

@@ -29,7 +29,12 @@ def _spec_flags() -> argparse.ArgumentParser:
     """Flags every subcommand shares (the module's constructor arguments)."""
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--runner-version", default=pins.RUNNER_VERSION, help="runner version, MAJOR.MINOR.PATCH")
-    p.add_argument("--hooks-version", default=pins.HOOKS_VERSION, help="runner-container-hooks version")
+    p.add_argument("--hooks-version", default=pins.HOOKS_VERSION, help="runner-container-hooks release for k8s/")
+    p.add_argument(
+        "--hooks-novolume-version",
+        default=pins.HOOKS_NOVOLUME_VERSION,
+        help="runner-container-hooks release (0.8.0+) whose k8s zip fills k8s-novolume/",
+    )
     p.add_argument("--base-image", default=pins.BASE_IMAGE, help="base image for both stages")
     p.add_argument("--runner-base-url", default=pins.RUNNER_BASE_URL, help="download base of runner releases")
     p.add_argument("--hooks-base-url", default=pins.HOOKS_BASE_URL, help="download base of hooks releases")
@@ -40,14 +45,26 @@ def _spec_flags() -> argparse.ArgumentParser:
         metavar=pins.RUNNER_CHECKSUM_FORM,
         help="SHA-256 of an arch's runner tarball, repeatable (e.g. arm64=<64 hex>)",
     )
-    p.add_argument("--hooks-checksum", help="SHA-256 of the k8s hooks zip")
-    p.add_argument("--hooks-novolume-checksum", help="SHA-256 of the k8s-novolume hooks zip")
+    p.add_argument("--hooks-checksum", help="SHA-256 of the k8s/ hooks zip")
+    p.add_argument("--hooks-novolume-checksum", help="SHA-256 of the k8s-novolume/ hooks zip")
     p.add_argument("--allow-unverified", action="store_true", help="build without known SHA-256s (unsafe)")
     p.add_argument(
         "--novolume-hooks",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="also ship the k8s-novolume hooks",
+        help="also ship k8s-novolume/ (kubernetes-novolume mode)",
+    )
+    p.add_argument(
+        "--docker-cli",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="install Docker's CLI and buildx plugin in the hosted layout (dind mode)",
+    )
+    p.add_argument("--docker-version", default=pins.DOCKER_VERSION, help="docker-ce-cli version")
+    p.add_argument("--buildx-version", default=pins.BUILDX_VERSION, help="docker-buildx-plugin version")
+    p.add_argument("--docker-apt-url", default=pins.DOCKER_APT_URL, help="Docker's apt repositories")
+    p.add_argument(
+        "--docker-key-fingerprint", default=pins.DOCKER_KEY_FINGERPRINT, help="the key apt may trust for them"
     )
     p.add_argument("--source", help="org.opencontainers.image.source label")
     p.add_argument("--revision", help="org.opencontainers.image.revision label")
@@ -58,8 +75,8 @@ def _spec_flags() -> argparse.ArgumentParser:
 def _archive_flags() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--runner-archive", metavar="PATH", help="local runner tarball (air-gapped)")
-    p.add_argument("--hooks-archive", metavar="PATH", help="local k8s hooks zip (air-gapped)")
-    p.add_argument("--hooks-novolume-archive", metavar="PATH", help="local k8s-novolume hooks zip")
+    p.add_argument("--hooks-archive", metavar="PATH", help="local k8s hooks zip for k8s/ (air-gapped)")
+    p.add_argument("--hooks-novolume-archive", metavar="PATH", help="local k8s hooks zip for k8s-novolume/")
     return p
 
 

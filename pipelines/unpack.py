@@ -1,10 +1,12 @@
 """Build stage: unpack the verified archives into /actions-runner.
 
 As the ADR's first stage: the runner tarball into /actions-runner, the k8s
-hooks into /actions-runner/k8s (and k8s-novolume). Unpacking does not depend
-on the target arch, so it runs on the engine's own platform (never under
-emulation), and the hooks, the same for every arch, are unpacked once. The
-base has tar and gzip but not unzip, so this stage installs unzip; none of it
+hooks zip into /actions-runner/k8s and, as upstream's Dockerfile does, the
+k8s zip of a later hooks release into /actions-runner/k8s-novolume.
+Unpacking does not depend on the target arch, so it runs on the engine's own
+platform (never under emulation), and the hooks, the same for every arch,
+are unpacked once. The base has tar and gzip but not unzip, so this stage
+installs unzip; none of it
 reaches the image.
 """
 

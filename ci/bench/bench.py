@@ -54,7 +54,7 @@ from tests.engine import fixtures
 
 HERE = Path(__file__).parent
 DOCKER = "/usr/bin/docker"  # Debian's client, matching Debian's dockerd
-VERSION, BUMPED, HOOKS = "2.399.1", "2.399.2", "0.9.2"
+VERSION, BUMPED, HOOKS, HOOKS_NOVOLUME = "2.399.1", "2.399.2", "0.7.9", "0.9.2"
 ARCHES = ("amd64", "arm64")
 
 
@@ -130,6 +130,7 @@ def spec_for(base: str, arch: str, layout: Layout, mirror: str, version: str = V
     return RunnerSpec(
         runner_version=version,
         hooks_version=HOOKS,
+        hooks_novolume_version=HOOKS_NOVOLUME,
         arch=arch,
         base_image=base,
         layout=layout,
@@ -145,8 +146,8 @@ def write_inputs(mirror_root: Path, spec: RunnerSpec, runner_mb: int) -> tuple[P
             spec.runner_version, spec.runner_arch, padding=os.urandom(runner_mb * 1024 * 1024)
         ),
         f"hooks/v{spec.hooks_version}/{spec.hooks_asset}": fixtures.hooks_zip(spec.hooks_version),
-        f"hooks/v{spec.hooks_version}/{spec.hooks_novolume_asset}": fixtures.hooks_zip(
-            spec.hooks_version, "k8s-novolume"
+        f"hooks/v{spec.hooks_novolume_version}/{spec.hooks_novolume_asset}": fixtures.hooks_zip(
+            spec.hooks_novolume_version
         ),
     }
     context = mirror_root / f"context-{spec.arch}-{spec.runner_version}"
@@ -165,7 +166,10 @@ def write_inputs(mirror_root: Path, spec: RunnerSpec, runner_mb: int) -> tuple[P
 
 def with_sums(spec: RunnerSpec, sums: dict[str, str]) -> RunnerSpec:
     return RunnerSpec(
-        **{f: getattr(spec, f) for f in ("runner_version", "hooks_version", "arch", "base_image", "layout")},
+        **{
+            f: getattr(spec, f)
+            for f in ("runner_version", "hooks_version", "hooks_novolume_version", "arch", "base_image", "layout")
+        },
         runner_base_url=spec.runner_base_url,
         hooks_base_url=spec.hooks_base_url,
         runner_sha256=sums[spec.runner_asset],

@@ -57,7 +57,7 @@ def local_settings(mirror: ReleaseMirror, base_image: str, **runner_sums: str) -
 
     runner_sums (arch=sum) replace the mirror's runner sums.
     """
-    v, h = mirror.runner_version, mirror.hooks_version
+    v, h, n = mirror.runner_version, mirror.hooks_version, mirror.hooks_novolume_version
     sums = {
         "amd64": mirror.sha(f"actions-runner-linux-x64-{v}.tar.gz"),
         "arm64": mirror.sha(f"actions-runner-linux-arm64-{v}.tar.gz"),
@@ -66,13 +66,14 @@ def local_settings(mirror: ReleaseMirror, base_image: str, **runner_sums: str) -
     return [
         "--runner-version", v,
         "--hooks-version", h,
+        "--hooks-novolume-version", n,
         "--base-image", base_image,
         "--runner-base-url", f"{mirror.base_url}/runner",
         "--hooks-base-url", f"{mirror.base_url}/hooks",
         "--runner-checksum", f"amd64={sums['amd64']}",
         "--runner-checksum", f"arm64={sums['arm64']}",
         "--hooks-checksum", mirror.sha(f"actions-runner-hooks-k8s-{h}.zip"),
-        "--hooks-novolume-checksum", mirror.sha(f"actions-runner-hooks-k8s-novolume-{h}.zip"),
+        "--hooks-novolume-checksum", mirror.sha(f"actions-runner-hooks-k8s-{n}.zip"),
     ]  # fmt: skip
 
 
@@ -101,7 +102,8 @@ async def test_build_help_shows_every_flag_its_enum_values_and_defaults() -> Non
     top = await dagger("call", "--help")
     assert top.returncode == 0, top
     assert '(default "2.337.0")' in flag_help(top.stdout, "--runner-version")
-    assert '(default "0.8.1")' in flag_help(top.stdout, "--hooks-version")
+    assert '(default "0.7.0")' in flag_help(top.stdout, "--hooks-version")
+    assert '(default "0.8.1")' in flag_help(top.stdout, "--hooks-novolume-version")
     assert "ARCH=SHA256, repeatable" in flag_help(top.stdout, "--runner-checksum")
     for flag in ("--hooks-checksum", "--hooks-novolume-checksum", "--allow-unverified", "--base-image"):
         assert flag_help(top.stdout, flag), (flag, top)

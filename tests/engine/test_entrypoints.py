@@ -28,10 +28,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 def module_object(mirror: ReleaseMirror, base_image: str) -> RunnerImage:
     """RunnerImage as `dagger call --base-image ... --runner-base-url ... <function>` constructs it."""
-    v, h = mirror.runner_version, mirror.hooks_version
+    v, h, n = mirror.runner_version, mirror.hooks_version, mirror.hooks_novolume_version
     return RunnerImage(
         runner_version=v,
         hooks_version=h,
+        hooks_novolume_version=n,
         base_image=base_image,
         runner_base_url=f"{mirror.base_url}/runner",
         hooks_base_url=f"{mirror.base_url}/hooks",
@@ -40,7 +41,7 @@ def module_object(mirror: ReleaseMirror, base_image: str) -> RunnerImage:
             f"arm64={mirror.sha(f'actions-runner-linux-arm64-{v}.tar.gz')}",
         ],
         hooks_checksum=mirror.sha(f"actions-runner-hooks-k8s-{h}.zip"),
-        hooks_novolume_checksum=mirror.sha(f"actions-runner-hooks-k8s-novolume-{h}.zip"),
+        hooks_novolume_checksum=mirror.sha(f"actions-runner-hooks-k8s-{n}.zip"),
         source="https://example.invalid/runner-image",
         revision="0123456789abcdef",
     )
@@ -62,12 +63,12 @@ async def test_module_smoke_test_with_local_archives(
     dag: dagger.Client, mirror: ReleaseMirror, base_image: str
 ) -> None:
     """Air-gapped: local files stand in for the downloads, and are still verified."""
-    v, h = mirror.runner_version, mirror.hooks_version
+    v = mirror.runner_version
     obj = module_object(mirror, base_image)
     obj.runner_base_url = obj.hooks_base_url = "http://127.0.0.1:9/unreachable"
     runner = dag.host().file(str(mirror.root / f"runner/v{v}/actions-runner-linux-arm64-{v}.tar.gz"))
-    hooks = dag.host().file(str(mirror.root / f"hooks/v{h}/actions-runner-hooks-k8s-{h}.zip"))
-    novolume = dag.host().file(str(mirror.root / f"hooks/v{h}/actions-runner-hooks-k8s-novolume-{h}.zip"))
+    hooks = dag.host().file(str(mirror.hooks_path(mirror.hooks_version)))
+    novolume = dag.host().file(str(mirror.hooks_path(mirror.hooks_novolume_version)))
 
     version = await obj.smoke_test(
         arch=Arch.ARM64,
@@ -109,12 +110,14 @@ def cli_env() -> dict[str, str]:
 
 
 def cli_args(mirror: ReleaseMirror, base_image: str, *extra: str) -> list[str]:
-    v, h = mirror.runner_version, mirror.hooks_version
+    v, h, n = mirror.runner_version, mirror.hooks_version, mirror.hooks_novolume_version
     return [
         "--runner-version",
         v,
         "--hooks-version",
         h,
+        "--hooks-novolume-version",
+        n,
         "--base-image",
         base_image,
         "--runner-base-url",
@@ -126,7 +129,7 @@ def cli_args(mirror: ReleaseMirror, base_image: str, *extra: str) -> list[str]:
         "--hooks-checksum",
         mirror.sha(f"actions-runner-hooks-k8s-{h}.zip"),
         "--hooks-novolume-checksum",
-        mirror.sha(f"actions-runner-hooks-k8s-novolume-{h}.zip"),
+        mirror.sha(f"actions-runner-hooks-k8s-{n}.zip"),
         *extra,
     ]
 

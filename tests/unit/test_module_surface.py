@@ -34,6 +34,7 @@ REQUIRED = object()
 CONSTRUCTOR: dict[str, tuple[Any, Any]] = {
     "runner_version": (str, pins.RUNNER_VERSION),
     "hooks_version": (str, pins.HOOKS_VERSION),
+    "hooks_novolume_version": (str, pins.HOOKS_NOVOLUME_VERSION),
     "base_image": (str, pins.BASE_IMAGE),
     "runner_base_url": (str, pins.RUNNER_BASE_URL),
     "hooks_base_url": (str, pins.HOOKS_BASE_URL),
@@ -42,6 +43,11 @@ CONSTRUCTOR: dict[str, tuple[Any, Any]] = {
     "hooks_novolume_checksum": (OPT_STR, None),
     "allow_unverified": (bool, False),
     "novolume_hooks": (bool, True),
+    "docker_cli": (bool, False),
+    "docker_version": (str, pins.DOCKER_VERSION),
+    "buildx_version": (str, pins.BUILDX_VERSION),
+    "docker_apt_url": (str, pins.DOCKER_APT_URL),
+    "docker_key_fingerprint": (str, pins.DOCKER_KEY_FINGERPRINT),
     "source": (OPT_STR, None),
     "revision": (OPT_STR, None),
     "created": (OPT_STR, None),
@@ -147,9 +153,15 @@ def test_dagger_json_names_the_module_and_engine() -> None:
 
 
 def test_spec_built_by_the_module() -> None:
-    obj = RunnerImage(runner_version="v2.336.0", hooks_checksum="A" * 64, runner_checksums=["arm64=" + "b" * 64])
+    obj = RunnerImage(
+        runner_version="v2.336.0",
+        hooks_checksum="A" * 64,
+        hooks_novolume_version="0.8.0",
+        runner_checksums=["arm64=" + "b" * 64],
+    )
     spec = obj.spec(Arch.ARM64, Layout.MINIMAL)
     assert (spec.arch, spec.layout.value, spec.runner_version) == ("arm64", "minimal", "2.336.0")
+    assert (spec.hooks_version, spec.hooks_novolume_version) == ("0.7.0", "0.8.0")
     assert (spec.hooks_sha256, spec.runner_sha256) == ("a" * 64, "b" * 64)
 
 

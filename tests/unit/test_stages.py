@@ -63,9 +63,14 @@ def test_labels_omit_unknown_metadata() -> None:
         "org.opencontainers.image.version": "2.337.0",
         "org.opencontainers.image.licenses": "MIT",
         "org.opencontainers.image.base.name": "mcr.microsoft.com/dotnet/runtime-deps:8.0-noble",
-        "dev.runner-image.hooks.version": "0.8.1",
+        "dev.runner-image.hooks.version": "0.7.0",
+        "dev.runner-image.hooks-novolume.version": "0.8.1",
         "dev.runner-image.layout": "hosted",
     }
+
+
+def test_no_novolume_label_without_k8s_novolume() -> None:
+    assert "dev.runner-image.hooks-novolume.version" not in labels(RunnerSpec(novolume_hooks=False))
 
 
 def test_labels_with_metadata() -> None:
@@ -93,7 +98,7 @@ def test_packages_and_sudo_rule() -> None:
     script = install_script(HOSTED_PACKAGES)
     assert "--no-install-recommends" in script
     assert script.endswith("rm -rf /var/lib/apt/lists/*")
-    assert SUDOERS_RULE == "%sudo ALL=(ALL:ALL) NOPASSWD:ALL\n"
+    assert SUDOERS_RULE.splitlines() == ["%sudo ALL=(ALL:ALL) NOPASSWD:ALL", 'Defaults env_keep += "DEBIAN_FRONTEND"']
     assert "." not in SUDOERS_FILE.rsplit("/", 1)[1]  # sudo ignores sudoers.d files with a dot
 
 
