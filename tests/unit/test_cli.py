@@ -93,3 +93,28 @@ def test_bad_input_exits_1_before_connecting() -> None:
     assert done.returncode == 1, done
     assert 'error: spec: runner_version "2.33": expected MAJOR.MINOR.PATCH' in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_docker_cli_flags() -> None:
+    (spec,) = specs_from_args(parser().parse_args(["build"]))
+    assert spec.docker_cli is False
+    args = parser().parse_args(
+        [
+            "smoke-test",
+            "--docker-cli",
+            "--docker-version",
+            "28.5.2",
+            "--buildx-version",
+            "v0.30.1",
+            "--docker-apt-url",
+            "http://127.0.0.1:8/docker",
+            "--docker-key-fingerprint",
+            "0123 4567 89ab cdef 0123 4567 89ab cdef 0123 4567",
+        ]
+    )
+    (spec,) = specs_from_args(args)
+    assert spec.with_docker_cli
+    assert (spec.docker_version, spec.buildx_version) == ("28.5.2", "0.30.1")
+    assert spec.docker_apt_url == "http://127.0.0.1:8/docker"
+    assert spec.docker_key_fingerprint == "0123456789ABCDEF0123456789ABCDEF01234567"
+    assert specs_from_args(parser().parse_args(["ci", "--docker-cli"]))[1].with_docker_cli is False  # minimal
