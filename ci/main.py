@@ -57,6 +57,10 @@ RunnerArchiveArg = Annotated[dagger.File | None, Doc("Local runner tarball to us
 HooksArchiveArg = Annotated[
     dagger.File | None, Doc("Local k8s hooks zip of --hooks-version, for k8s/, instead of downloading (air-gapped)")
 ]
+DockerAptRepoArg = Annotated[
+    dagger.Directory | None,
+    Doc("Local copy of Docker's apt repository (<os id>/gpg, dists/, pool/) for --docker-cli, instead of the URL"),
+]
 NovolumeArchiveArg = Annotated[
     dagger.File | None,
     Doc("Local k8s hooks zip of --hooks-novolume-version, for k8s-novolume/, instead of downloading (air-gapped)"),
@@ -128,11 +132,12 @@ class RunnerImage:
         runner_archive: RunnerArchiveArg = None,
         hooks_archive: HooksArchiveArg = None,
         hooks_novolume_archive: NovolumeArchiveArg = None,
+        docker_apt_repo: DockerAptRepoArg = None,
     ) -> dagger.Container:
         """Build the runner image for one arch and layout (downloads verified first)."""
         with reported():
             spec = self.spec(arch, layout)
-            return await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive)
+            return await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive, docker_apt_repo)
 
     @dagger.function
     async def smoke_test(
@@ -142,11 +147,12 @@ class RunnerImage:
         runner_archive: RunnerArchiveArg = None,
         hooks_archive: HooksArchiveArg = None,
         hooks_novolume_archive: NovolumeArchiveArg = None,
+        docker_apt_repo: DockerAptRepoArg = None,
     ) -> str:
         """Build, then run run.sh --version as the image user; return the version it printed."""
         with reported():
             spec = self.spec(arch, layout)
-            ctr = await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive)
+            ctr = await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive, docker_apt_repo)
             return await smoke_test(ctr, spec)
 
     @dagger.function
@@ -156,11 +162,17 @@ class RunnerImage:
         runner_archive: RunnerArchiveArg = None,
         hooks_archive: HooksArchiveArg = None,
         hooks_novolume_archive: NovolumeArchiveArg = None,
+        docker_apt_repo: DockerAptRepoArg = None,
     ) -> str:
         """Build and smoke-test both layouts for each arch, concurrently; return a report."""
         with reported():
             specs = [self.spec(a, lay) for a in arches or list(Arch) for lay in Layout]
-            archives = Archives(runner=runner_archive, hooks=hooks_archive, hooks_novolume=hooks_novolume_archive)
+            archives = Archives(
+                runner=runner_archive,
+                hooks=hooks_archive,
+                hooks_novolume=hooks_novolume_archive,
+                docker_apt_repo=docker_apt_repo,
+            )
             return report(await verify_all(dag, specs, archives))
 
     @dagger.function

@@ -38,7 +38,7 @@ base_ref="$RIE_REGISTRY/runner-image-test/runtime-deps:bookworm"
 # What runtime-deps:6.0 carries (bookworm), so the runner finds ICU, OpenSSL and Kerberos.
 base_packages=libc6,libgcc-s1,libgssapi-krb5-2,libicu72,libssl3,libstdc++6,zlib1g,ca-certificates,tzdata
 engine_packages=runc,iptables,dnsmasq-base,git,tini,containernetworking-plugins,ca-certificates,iproute2
-host_packages=(docker.io docker-registry debootstrap qemu-user-static binfmt-support apache2-utils)
+host_packages=(docker.io docker-registry debootstrap qemu-user-static binfmt-support apache2-utils gpg)
 # The built-in Python SDK image (`dagger call` of a Python module): Debian's Python 3.11.
 sdk_packages=python3
 sdk_ref="$RIE_REGISTRY/runner-image-test/python-sdk"

@@ -128,17 +128,21 @@ def with_runner(ctr: dagger.Container, contract: ImageContract, runner_dir: dagg
     )
 
 
-async def system(client: dagger.Client, spec: RunnerSpec, base: dagger.Container) -> dagger.Container:
+async def system(
+    client: dagger.Client, spec: RunnerSpec, base: dagger.Container, docker_apt_repo: dagger.Directory | None = None
+) -> dagger.Container:
     """The final stage's system part: packages (Docker's too if asked), group and user, sudo rule.
 
     Hosted only (minimal: the base). It does not depend on the runner, so the
     build works on it while the archives are still being checked.
+    docker_apt_repo: a local copy of Docker's apt repository, used instead of --docker-apt-url.
     """
     if spec.layout is Layout.MINIMAL:
         return base
     ctr = with_env(base, {"DEBIAN_FRONTEND": spec.contract.env["DEBIAN_FRONTEND"]})
     if spec.with_docker_cli:
-        ctr = await _with_docker_packages(client, spec, ctr, parse_os_release(await read_os_release(base)))
+        os_release = parse_os_release(await read_os_release(base))
+        ctr = await _with_docker_packages(client, spec, ctr, os_release, docker_apt_repo)
     else:
         ctr = ctr.with_exec(["sh", "-c", install_script(HOSTED_PACKAGES)])
     ctr = ctr.with_exec(["sh", "-c", user_script(spec.contract)])
@@ -146,29 +150,34 @@ async def system(client: dagger.Client, spec: RunnerSpec, base: dagger.Container
 
 
 async def _with_docker_packages(
-    client: dagger.Client, spec: RunnerSpec, ctr: dagger.Container, os_release: dict[str, str]
+    client: dagger.Client,
+    spec: RunnerSpec,
+    ctr: dagger.Container,
+    os_release: dict[str, str],
+    local_repo: dagger.Directory | None = None,
 ) -> dagger.Container:
     """The hosted packages plus Docker's CLI and buildx, apt verifying Docker's repository.
 
     Run here (not lazily) so that apt's refusal becomes a PackageError naming the repository.
     """
-    repo = docker_cli.docker_repo(spec, os_release)
-    keyring = await docker_cli.docker_keyring(client, spec, docker_cli.key_tools(client, spec), repo)
+    repo = docker_cli.docker_repo(spec, os_release, local=local_repo is not None)
+    key_file = client.http(repo.key_url) if local_repo is None else local_repo.file(f"{repo.os_id}/gpg")
+    keyring = await docker_cli.docker_keyring(spec, docker_cli.key_tools(client, spec), repo, key_file)
     script = install_script(HOSTED_PACKAGES + docker_cli.packages(spec, repo), strict_update=True)
-    installed = docker_cli.with_docker_repo(ctr, repo, keyring).with_exec(["sh", "-c", script])
+    installed = docker_cli.with_docker_repo(ctr, repo, keyring, local_repo).with_exec(["sh", "-c", script])
     try:
         await installed.sync()
     except dagger.ExecError as e:
         output = f"{e.stdout or ''}\n{e.stderr or ''}".strip()[-3000:]
         msg = (
-            f"{spec.name}: installing {', '.join(docker_cli.packages(spec, repo))} from {repo.url}/{repo.os_id} "
+            f"{spec.name}: installing {', '.join(docker_cli.packages(spec, repo))} from {repo.where} "
             f"(key {spec.docker_key_fingerprint}) failed (exit {e.exit_code}); apt checks the repository's "
             "signature and each package's SHA-256 before installing, so nothing was installed. Check "
-            "--docker-apt-url, --docker-version and --buildx-version (they must exist for "
+            "--docker-apt-url (or --docker-apt-repo), --docker-version and --buildx-version (they must exist for "
             f"{repo.os_id} {repo.codename}), or pass --docker-cli=false. apt said:\n{output}"
         )
         raise PackageError(msg) from e
-    return installed
+    return docker_cli.without_local_repo(installed, repo)
 
 
 async def read_os_release(base: dagger.Container) -> str:

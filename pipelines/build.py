@@ -41,8 +41,9 @@ async def build(
     runner_archive: dagger.File | None = None,
     hooks_archive: dagger.File | None = None,
     hooks_novolume_archive: dagger.File | None = None,
+    docker_apt_repo: dagger.Directory | None = None,
 ) -> dagger.Container:
-    """The runner image for one spec; archives given here replace the downloads."""
+    """The runner image for one spec; archives (and a copy of Docker's apt repository) given here replace downloads."""
     spec = await resolve_checksums(client, spec)
     base = base_container(client, spec)
     fetches = [
@@ -58,7 +59,7 @@ async def build(
         return await unpack(client, spec, *archives)
 
     async def system_part() -> dagger.Container:
-        ctr = await system(client, spec, base)
+        ctr = await system(client, spec, base, docker_apt_repo)
         await warm(ctr)
         return ctr
 

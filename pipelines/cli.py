@@ -77,6 +77,9 @@ def _archive_flags() -> argparse.ArgumentParser:
     p.add_argument("--runner-archive", metavar="PATH", help="local runner tarball (air-gapped)")
     p.add_argument("--hooks-archive", metavar="PATH", help="local k8s hooks zip for k8s/ (air-gapped)")
     p.add_argument("--hooks-novolume-archive", metavar="PATH", help="local k8s hooks zip for k8s-novolume/")
+    p.add_argument(
+        "--docker-apt-repo", metavar="DIR", help="local copy of Docker's apt repository, for --docker-cli (air-gapped)"
+    )
     return p
 
 
@@ -143,10 +146,13 @@ def _archives(client: dagger.Client, args: argparse.Namespace) -> Archives:
     def local(path: str | None) -> dagger.File | None:
         return client.host().file(path) if path else None
 
+    apt_repo = getattr(args, "docker_apt_repo", None)
+
     return Archives(
         runner=local(getattr(args, "runner_archive", None)),
         hooks=local(getattr(args, "hooks_archive", None)),
         hooks_novolume=local(getattr(args, "hooks_novolume_archive", None)),
+        docker_apt_repo=client.host().directory(apt_repo) if apt_repo else None,
     )
 
 
@@ -163,7 +169,9 @@ async def run(args: argparse.Namespace) -> str:
             results = await verify_all(dag, specs, archives)
             return "\n".join(f"{v.spec.name}: ok, runner {v.version}" for v in results)
         spec = specs[0]
-        ctr = await build(dag, spec, archives.runner, archives.hooks, archives.hooks_novolume)
+        ctr = await build(
+            dag, spec, archives.runner, archives.hooks, archives.hooks_novolume, archives.docker_apt_repo
+        )
         if args.command == "smoke-test":
             return await smoke_test(ctr, spec)
         if args.export:

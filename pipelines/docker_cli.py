@@ -13,6 +13,11 @@ apt runs; extra keys in it are never exported to apt).
 The repository line follows the base's os-release (``<url>/<ID> <CODENAME>
 stable``), as Docker's install guide does, and the versions are pinned in
 Docker's version scheme (``5:<v>-1~<ID>.<VERSION_ID>~<CODENAME>``).
+
+Air-gapped sites (and the tests) can give a local copy of the repository
+instead, a folder laid out as under the URL (``<ID>/gpg``, ``<ID>/dists/``,
+``<ID>/pool/``): apt reads it through a ``file:`` source mounted for the
+install step only, and checks it exactly as it checks the remote one.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ CLI_EPOCH = "5:"  # docker-ce-cli versions carry epoch 5 in Docker's repository
 GNUPG_HOME = "/tmp/runner-image-gnupg"  # noqa: S108 - inside a throwaway container
 KEY_FILE = "/tmp/runner-image-docker-key"  # noqa: S108
 KEY_OUT = "/tmp/runner-image-docker.gpg"  # noqa: S108
+LOCAL_REPO = "/run/runner-image-docker-apt"  # a local repository copy, mounted for the install step only
+LOCAL_REPO_FLAG = "--docker-apt-repo"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -44,21 +51,32 @@ class DockerRepo:
     version_id: str
     codename: str
     arch: str
+    local: bool = False
+    """The repository is a local copy (mounted at LOCAL_REPO), not the URL."""
 
     @property
     def key_url(self) -> str:
+        """Where the key comes from, as messages name it."""
+        if self.local:
+            return f"{self.os_id}/gpg of the directory given as {LOCAL_REPO_FLAG}"
         return f"{self.url}/{self.os_id}/gpg"
 
     @property
+    def where(self) -> str:
+        """The repository, as messages name it."""
+        return f"the directory given as {LOCAL_REPO_FLAG} ({self.os_id}/)" if self.local else f"{self.url}/{self.os_id}"
+
+    @property
     def source_line(self) -> str:
-        return f"deb [arch={self.arch} signed-by={KEYRING}] {self.url}/{self.os_id} {self.codename} stable\n"
+        root = f"file:{LOCAL_REPO}" if self.local else self.url
+        return f"deb [arch={self.arch} signed-by={KEYRING}] {root}/{self.os_id} {self.codename} stable\n"
 
     def package_version(self, version: str) -> str:
         """Docker's package revision for this OS: <v>-1~<id>.<version_id>~<codename>."""
         return f"{version}-1~{self.os_id}.{self.version_id}~{self.codename}"
 
 
-def docker_repo(spec: RunnerSpec, os_release: dict[str, str]) -> DockerRepo:
+def docker_repo(spec: RunnerSpec, os_release: dict[str, str], *, local: bool = False) -> DockerRepo:
     """The repository for spec's arch on the base whose os-release fields are given."""
     fields = {key: os_release.get(key, "") for key in ("ID", "VERSION_ID", "VERSION_CODENAME")}
     if not all(fields.values()):
@@ -74,6 +92,7 @@ def docker_repo(spec: RunnerSpec, os_release: dict[str, str]) -> DockerRepo:
         version_id=fields["VERSION_ID"],
         codename=fields["VERSION_CODENAME"],
         arch=spec.arch,
+        local=local,
     )
 
 
@@ -128,18 +147,19 @@ def gpg_script(fingerprint: str) -> str:
 
 
 async def docker_keyring(
-    client: dagger.Client, spec: RunnerSpec, tools: dagger.Container, repo: DockerRepo
+    spec: RunnerSpec, tools: dagger.Container, repo: DockerRepo, key_file: dagger.File
 ) -> dagger.File:
     """Docker's key as an apt keyring holding the pinned key only; refused if the file lacks it.
 
     tools: the base with gpg (key_tools); nothing of it reaches the image.
+    key_file: the repository's key file (downloaded, or from the local copy).
     """
-    key = tools.with_mounted_file(KEY_FILE, client.http(repo.key_url))
+    key = tools.with_mounted_file(KEY_FILE, key_file)
     ran = key.with_exec(["sh", "-c", gpg_script(spec.docker_key_fingerprint)], expect=dagger.ReturnType.ANY)
     try:
         out, err, code = await ran.stdout(), await ran.stderr(), await ran.exit_code()
     except dagger.QueryError as e:
-        msg = f"Docker's apt key: could not read {repo.key_url}: {e}. Check --docker-apt-url"
+        msg = f"Docker's apt key: could not read {repo.key_url}: {e}. Check --docker-apt-url or {LOCAL_REPO_FLAG}"
         raise DownloadError(msg) from e
     found = primary_fingerprints(out)
     check_key(found, spec.docker_key_fingerprint, repo.key_url, gpg_said="" if found else err.strip())
@@ -162,8 +182,14 @@ def key_tools(client: dagger.Client, spec: RunnerSpec) -> dagger.Container:
     )
 
 
-def with_docker_repo(ctr: dagger.Container, repo: DockerRepo, keyring: dagger.File) -> dagger.Container:
-    """The keyring and the source line; the packages are installed with the others."""
-    return ctr.with_file(KEYRING, keyring, permissions=0o644).with_new_file(
-        SOURCES, repo.source_line, permissions=0o644
-    )
+def with_docker_repo(
+    ctr: dagger.Container, repo: DockerRepo, keyring: dagger.File, local_repo: dagger.Directory | None = None
+) -> dagger.Container:
+    """The keyring and the source line (and a local copy mounted); the packages are installed with the others."""
+    ctr = ctr.with_file(KEYRING, keyring, permissions=0o644).with_new_file(SOURCES, repo.source_line, permissions=0o644)
+    return ctr if local_repo is None else ctr.with_mounted_directory(LOCAL_REPO, local_repo)
+
+
+def without_local_repo(ctr: dagger.Container, repo: DockerRepo) -> dagger.Container:
+    """After the install: a local copy's mount and its file: source line go (they would not resolve in a job)."""
+    return ctr.without_mount(LOCAL_REPO).without_file(SOURCES) if repo.local else ctr

@@ -22,6 +22,8 @@ class Archives:
     runner: dagger.File | None = None
     hooks: dagger.File | None = None
     hooks_novolume: dagger.File | None = None
+    docker_apt_repo: dagger.Directory | None = None
+    """A local copy of Docker's apt repository, for --docker-cli (see pipelines/docker_cli.py)."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -36,7 +38,7 @@ class Verified:
 async def build_and_test(client: dagger.Client, spec: RunnerSpec, archives: Archives | None = None) -> Verified:
     """Build one image and smoke-test it."""
     a = archives or Archives()
-    ctr = await build(client, spec, a.runner, a.hooks, a.hooks_novolume)
+    ctr = await build(client, spec, a.runner, a.hooks, a.hooks_novolume, a.docker_apt_repo)
     return Verified(spec=spec, container=ctr, version=await smoke_test(ctr, spec))
 
 

@@ -37,8 +37,8 @@ ARCHES = ("amd64", "arm64")
 class AptRepos:
     """Where the repositories are, and what they hold."""
 
-    base_url: str
-    """<base_url>/<name> is a --docker-apt-url; names: good, bad-signature, wrong-key, bad-sum."""
+    root: Path
+    """<root>/<name> is a --docker-apt-repo; names: good, bad-signature, wrong-key, bad-sum."""
     fingerprint: str
     """The key the good repository is signed with (the one to pin)."""
     other_fingerprint: str
@@ -46,8 +46,8 @@ class AptRepos:
     docker_version: str
     buildx_version: str
 
-    def url(self, name: str) -> str:
-        return f"{self.base_url}/{name}"
+    def path(self, name: str) -> Path:
+        return self.root / name
 
 
 def debian_version(deb_version: str) -> str:
@@ -232,7 +232,7 @@ def write_repo(
 
 
 def write_apt_repos(
-    root: Path, base_url: str, *, buildx: dict[str, Path], docker: dict[str, Path], docker_version: str
+    root: Path, *, buildx: dict[str, Path], docker: dict[str, Path], docker_version: str
 ) -> AptRepos:
     """The good repository and one per failure, under root/<name>/; buildx and docker per arch."""
     good, other = Gpg(root / "gnupg-good", "good"), Gpg(root / "gnupg-other", "other")
@@ -259,7 +259,7 @@ def write_apt_repos(
         write_repo(root / "wrong-key", debs, signer=other, served_key=other)
         write_repo(root / "bad-sum", debs, signer=good, served_key=good, corrupt="docker-ce-cli")
         return AptRepos(
-            base_url=base_url,
+            root=root,
             fingerprint=good.fingerprint,
             other_fingerprint=other.fingerprint,
             docker_version=docker_version,

@@ -116,19 +116,6 @@ def auth_registry() -> tuple[str, str, str]:
     return os.environ["RIE_AUTH_REGISTRY"], os.environ["RIE_AUTH_USER"], password
 
 
-# What the engine's containers see of this host: the engine runs with host
-# networking, so the gateway of its containers' bridge is an address of this
-# host. A file server there is what apt inside a build container can reach
-# (127.0.0.1 in a container is the container's own).
-GATEWAY_SCRIPT = "awk '$2 == \"00000000\" { print $3; exit }' /proc/net/route"
-
-
-async def container_gateway(dag: dagger.Client, base_image: str) -> str:
-    """The IPv4 default gateway of a container the engine runs, from /proc/net/route (little-endian hex)."""
-    raw = (await dag.container().from_(base_image).with_exec(["sh", "-c", GATEWAY_SCRIPT]).stdout()).strip()
-    return ".".join(str(int(raw[i : i + 2], 16)) for i in (6, 4, 2, 0))
-
-
 @pytest.fixture(scope="session")
 def tools_cache() -> Path:
     """Where tools built for fixtures (buildx) are kept between runs."""
@@ -139,13 +126,14 @@ def tools_cache() -> Path:
 
 
 @pytest.fixture(scope="session")
-async def apt_repos(
-    dag: dagger.Client, base_image: str, tools_cache: Path, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[apt_repo.AptRepos]:
-    """Docker-like signed apt repositories (good, bad-signature, wrong-key, bad-sum) that build containers reach."""
+def apt_repos(tools_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> apt_repo.AptRepos:
+    """Docker-like signed apt repositories (good, bad-signature, wrong-key, bad-sum), as local folders.
+
+    The pipeline takes them as --docker-apt-repo (a Directory apt reads through
+    a file: source), so no server is needed: apt in a build container could
+    reach one only at a private address of the engine's bridge.
+    """
     buildx = {arch: apt_repo.build_buildx(tools_cache, arch) for arch in apt_repo.ARCHES}
     docker_version, docker = apt_repo.docker_clients(tools_cache)
     root = tmp_path_factory.mktemp("apt")
-    gateway = await container_gateway(dag, base_image)
-    with fixtures.FileServer(root, host=gateway) as server:
-        yield apt_repo.write_apt_repos(root, server.url, buildx=buildx, docker=docker, docker_version=docker_version)
+    return apt_repo.write_apt_repos(root, buildx=buildx, docker=docker, docker_version=docker_version)

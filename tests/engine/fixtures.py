@@ -222,9 +222,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 class FileServer:
     """http.server on 127.0.0.1 (or the address given), an ephemeral port, in a daemon thread."""
 
-    def __init__(self, root: Path, host: str = "127.0.0.1") -> None:
+    def __init__(self, root: Path) -> None:
         handler = lambda *a, **kw: _QuietHandler(*a, directory=str(root), **kw)  # noqa: E731
-        self._server = http.server.ThreadingHTTPServer((host, 0), handler)
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

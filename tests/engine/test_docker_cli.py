@@ -1,7 +1,8 @@
 """ARC's dind mode: the Docker CLI and buildx from a signed apt repository, and what a bad repository gets.
 
 The repositories are the fixtures of apt_repo.py (real docker CLI and buildx
-inside, signed with a test key); dockerd is the test environment's own,
+inside, signed with a test key), given to the build as --docker-apt-repo
+folders that apt reads through a file: source; dockerd is the test environment's own,
 reached through its socket mounted as the chart's sidecar shares it.
 The dind test runs on both arches (arm64 under emulation, against the same dockerd).
 """
@@ -16,7 +17,7 @@ import pytest
 
 from pipelines.errors import ChecksumError, PackageError
 from pipelines.spec import Layout, RunnerSpec
-from pipelines.verify import build_and_test
+from pipelines.verify import Archives, Verified, build_and_test
 from tests.engine.apt_repo import AptRepos, run
 from tests.engine.fixtures import EXTERNALS_NODE_PATH, ReleaseMirror
 from tests.engine.test_pipeline import make_spec, sh
@@ -36,7 +37,6 @@ def docker_spec(
         arch,
         Layout.HOSTED,
         docker_cli=True,
-        docker_apt_url=repos.url(repo),
         docker_key_fingerprint=repos.fingerprint,
         docker_version=repos.docker_version,
         buildx_version=repos.buildx_version,
@@ -44,11 +44,18 @@ def docker_spec(
     return dataclasses.replace(spec, **changes) if changes else spec
 
 
+async def build_with_repo(dag: dagger.Client, spec: RunnerSpec, repos: AptRepos, repo: str) -> Verified:
+    """build_and_test with the named fixture repository as --docker-apt-repo."""
+    return await build_and_test(dag, spec, Archives(docker_apt_repo=dag.host().directory(str(repos.path(repo)))))
+
+
 @pytest.mark.parametrize("arch", ["amd64", "arm64"])
 async def test_dind_mode_runner_uses_the_sidecars_dockerd_through_its_socket(
     dag: dagger.Client, mirror: ReleaseMirror, base_image: str, apt_repos: AptRepos, arch: str
 ) -> None:
-    ctr = (await build_and_test(dag, docker_spec(mirror, base_image, apt_repos, "good", arch))).container
+    ctr = (
+        await build_with_repo(dag, docker_spec(mirror, base_image, apt_repos, "good", arch), apt_repos, "good")
+    ).container
     assert await sh(ctr, "uname -m") == {"amd64": "x86_64", "arm64": "aarch64"}[arch]
     assert await ctr.label("dev.runner-image.docker.version") == apt_repos.docker_version
     assert await ctr.label("dev.runner-image.buildx.version") == apt_repos.buildx_version
@@ -85,7 +92,7 @@ async def test_minimal_layout_and_the_setting_off_have_no_docker(
         docker_spec(mirror, base_image, apt_repos, "good", layout=Layout.MINIMAL),
         docker_spec(mirror, base_image, apt_repos, "good", docker_cli=False),
     ):
-        ctr = (await build_and_test(dag, spec)).container
+        ctr = (await build_with_repo(dag, spec, apt_repos, "good")).container
         assert await sh(ctr, "command -v docker || echo none") == "none", spec.name
         assert await ctr.label("dev.runner-image.docker.version") is None
 
@@ -95,9 +102,9 @@ async def test_a_key_that_is_not_the_pinned_one_is_refused_before_apt_runs(
 ) -> None:
     spec = docker_spec(mirror, base_image, apt_repos, "wrong-key")
     with pytest.raises(ChecksumError) as caught:
-        await build_and_test(dag, spec)
+        await build_with_repo(dag, spec, apt_repos, "wrong-key")
     message = str(caught.value)
-    assert f"{apt_repos.url('wrong-key')}/debian/gpg" in message
+    assert "debian/gpg of the directory given as --docker-apt-repo" in message
     assert f"expected the key with fingerprint {apt_repos.fingerprint}" in message
     assert apt_repos.other_fingerprint in message
     assert "--docker-key-fingerprint" in message
@@ -112,10 +119,10 @@ async def test_a_tampered_repository_fails_the_build_before_anything_is_installe
 ) -> None:
     spec = docker_spec(mirror, base_image, apt_repos, repo)
     with pytest.raises(PackageError) as caught:
-        await build_and_test(dag, spec)
+        await build_with_repo(dag, spec, apt_repos, repo)
     message = str(caught.value)
     assert message.startswith(f"packages: {spec.name}: installing docker-ce-cli=5:{apt_repos.docker_version}-1~")
-    assert apt_repos.url(repo) in message
+    assert "from the directory given as --docker-apt-repo (debian/)" in message
     assert apt_says in message, message
     apt = caught.value.__cause__
     assert isinstance(apt, dagger.ExecError)

@@ -58,6 +58,7 @@ ONE_IMAGE = {
     "runner_archive": (FILE, None),
     "hooks_archive": (FILE, None),
     "hooks_novolume_archive": (FILE, None),
+    "docker_apt_repo": (dagger.Directory | None, None),
 }
 FUNCTIONS: dict[str, tuple[Any, dict[str, tuple[Any, Any]]]] = {
     "build": (dagger.Container, ONE_IMAGE),
@@ -69,6 +70,7 @@ FUNCTIONS: dict[str, tuple[Any, dict[str, tuple[Any, Any]]]] = {
             "runner_archive": (FILE, None),
             "hooks_archive": (FILE, None),
             "hooks_novolume_archive": (FILE, None),
+            "docker_apt_repo": (dagger.Directory | None, None),
         },
     ),
     "publish": (
