@@ -7,6 +7,7 @@ subcommand. Needs only an engine (``dagger.connection``), not the module runtime
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 
@@ -22,7 +23,9 @@ from pipelines.smoke import smoke_test
 from pipelines.spec import RunnerSpec, spec_from_settings
 from pipelines.verify import Archives, verify_all
 
-SECRET_SCHEMES = ("env://", "file://")
+# env://NAME (a POSIX variable name) or file://PATH (visible ASCII, no spaces).
+# Whatever follows the scheme is never echoed: it may be the password itself.
+_SECRET_URI = re.compile(r"env://[A-Za-z_][A-Za-z0-9_]{0,254}|file://[!-~]{1,4096}")
 
 
 def _spec_flags() -> argparse.ArgumentParser:
@@ -112,8 +115,11 @@ def specs_from_args(args: argparse.Namespace) -> list[RunnerSpec]:
 
 def check_secret_uri(value: str) -> str:
     """A secret reference (env:// or file://), never the password itself."""
-    if not value.startswith(SECRET_SCHEMES):
-        msg = "password: expected env://VAR or file://PATH (never the password itself on the command line)"
+    if not isinstance(value, str) or not _SECRET_URI.fullmatch(value):
+        msg = (
+            "password: expected env://VAR or file://PATH (VAR of A-Z a-z 0-9 _, PATH without spaces), "
+            "never the password itself on the command line; the value given is not shown"
+        )
         raise InvalidSpecError(msg)
     return value
 

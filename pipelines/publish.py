@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import dagger
 
 from pipelines.errors import InvalidSpecError, PublishError
-from pipelines.spec import ImageRef, RunnerSpec, parse_reference
+from pipelines.spec import ImageRef, RunnerSpec, parse_reference, refused
 from pipelines.verify import Archives, check_specs, verify_all
 
 
@@ -25,11 +26,26 @@ def check_address(address: str) -> ImageRef:
     return ref
 
 
+# A registry user name: visible ASCII without ":" (HTTP basic auth splits user
+# from password at the first ":"), e.g. me, github-actions[bot], robot$ci+push.
+_USERNAME = re.compile(r"[!-9;-~]{1,255}")
+
+
+def check_username(username: str) -> str:
+    """A user name the registry login can carry unchanged."""
+    if not isinstance(username, str) or not _USERNAME.fullmatch(username):
+        msg = refused("username", username, "1 to 255 visible ASCII characters without spaces or ':'")
+        raise PublishError(msg)
+    return username
+
+
 def check_credentials(username: str | None, password: dagger.Secret | None) -> None:
     if (username is None) != (password is None):
         given, missing = ("username", "password") if password is None else ("password", "username")
         msg = f"{given} given without {missing}: pass both --username and --password, or neither"
         raise PublishError(msg)
+    if username is not None:
+        check_username(username)
 
 
 async def publish(
