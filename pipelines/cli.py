@@ -17,6 +17,7 @@ from dagger import dag
 
 from pipelines import spec as pins
 from pipelines.build import build
+from pipelines.download import DownloadPolicy, download_policy
 from pipelines.errors import InvalidSpecError, RunnerImageError
 from pipelines.publish import release
 from pipelines.smoke import smoke_test
@@ -53,6 +54,27 @@ def _spec_flags() -> argparse.ArgumentParser:
     return p
 
 
+def _download_flags() -> argparse.ArgumentParser:
+    """How hard to try each download (client mode only; see pipelines.download)."""
+    p = argparse.ArgumentParser(add_help=False)
+    default = DownloadPolicy()
+    p.add_argument(
+        "--download-attempts",
+        type=int,
+        default=default.attempts,
+        metavar="N",
+        help=f"tries per download when the server fails transiently (5xx, reset, timeout); default {default.attempts}",
+    )
+    p.add_argument(
+        "--download-timeout",
+        type=float,
+        default=default.timeout,
+        metavar="SECONDS",
+        help=f"time limit of one download attempt; default {default.timeout:g}",
+    )
+    return p
+
+
 def _archive_flags() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--runner-archive", metavar="PATH", help="local runner tarball (air-gapped)")
@@ -82,14 +104,14 @@ def _arches_flag(p: argparse.ArgumentParser) -> None:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True)
-    shared = [_spec_flags(), _archive_flags()]
+    shared = [_spec_flags(), _download_flags(), _archive_flags()]
 
     b = sub.add_parser("build", parents=[*shared, _one_image_flags()], help="build one image")
     b.add_argument("--export", metavar="PATH", help="write the image as an OCI tarball")
     sub.add_parser("smoke-test", parents=[*shared, _one_image_flags()], help="build and smoke-test one image")
     c = sub.add_parser("ci", parents=shared, help="build and smoke-test both layouts per arch")
     _arches_flag(c)
-    pub = sub.add_parser("publish", parents=[_spec_flags()], help="build, test, and push all arches")
+    pub = sub.add_parser("publish", parents=[_spec_flags(), _download_flags()], help="build, test, and push all arches")
     _arches_flag(pub)
     pub.add_argument("--layout", choices=pins.LAYOUTS, default=pins.DEFAULT_LAYOUT.value)
     pub.add_argument("--address", required=True, help="where to push, e.g. ghcr.io/owner/actions-runner:TAG")
@@ -139,6 +161,12 @@ async def run(args: argparse.Namespace) -> str:
     """Carry out one parsed command against an engine; return what to print."""
     specs = specs_from_args(args)
     password = check_secret_uri(args.password) if getattr(args, "password", None) else None
+    policy = DownloadPolicy(attempts=args.download_attempts, timeout=args.download_timeout)
+    with download_policy(policy):
+        return await _run(args, specs, password)
+
+
+async def _run(args: argparse.Namespace, specs: list[RunnerSpec], password: str | None) -> str:
     async with dagger.connection(dagger.Config(log_output=sys.stderr)):
         if args.command == "publish":
             secret = dag.secret(password) if password else None
