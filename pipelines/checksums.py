@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import dagger
 
-from pipelines.download import DownloadGaveUp, current_policy, with_retries
+from pipelines.download import GaveUp, current_policy, with_retries
 from pipelines.errors import ChecksumError
 from pipelines.spec import RunnerSpec, check_sha256
 
@@ -199,7 +199,7 @@ async def fetch_release_digests(client: dagger.Client, api_url: str) -> dict[str
     try:
         text = await with_retries(lambda: client.http(api_url).contents(), what=api_url, policy=current_policy())
         return parse_release_assets(text)
-    except (dagger.QueryError, DownloadGaveUp, ChecksumError) as e:
+    except (dagger.QueryError, GaveUp, ChecksumError) as e:
         logger.warning("could not read published digests from %s: %s", api_url, e)
         return {}
 

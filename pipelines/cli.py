@@ -63,14 +63,14 @@ def _download_flags() -> argparse.ArgumentParser:
         type=int,
         default=default.attempts,
         metavar="N",
-        help=f"tries per download when the server fails transiently (5xx, reset, timeout); default {default.attempts}",
+        help=f"tries per download or push on transient failures (5xx, reset, timeout); default {default.attempts}",
     )
     p.add_argument(
         "--download-timeout",
         type=float,
         default=default.timeout,
         metavar="SECONDS",
-        help=f"time limit of one download attempt; default {default.timeout:g}",
+        help=f"time limit of one download or push attempt; default {default.timeout:g}",
     )
     return p
 

@@ -10,6 +10,11 @@ catches it); and no timeout at all, so a stalled server holds the call
 forever. A failed call is not cached: calling again asks the server again,
 and cancelling the call on our side ends the engine's request too.
 
+Publishing (``Container.publish``; engine/server/resolver/resolver.go,
+``PushImage``) does not retry either: a 5xx or a dropped connection on a blob
+or manifest upload fails the call (a 5xx shows as "short read: ... unexpected
+EOF"), and calling again pushes what the registry still lacks.
+
 So this module adds only what is missing: a time limit per attempt, and
 retries with exponential backoff for failures that a second try can fix (5xx,
 408, 429, reset, cut body, timeout). A 404, a refused connection, an unknown
@@ -86,7 +91,7 @@ def is_transient(error: str) -> bool:
     return any(word in error for word in _DROPPED)
 
 
-class DownloadGaveUp(Exception):  # noqa: N818 - reads as what happened
+class GaveUp(Exception):  # noqa: N818 - reads as what happened
     """Every attempt failed transiently; the message lists what each one got."""
 
     def __init__(self, failures: list[str], policy: DownloadPolicy) -> None:
@@ -96,10 +101,17 @@ class DownloadGaveUp(Exception):  # noqa: N818 - reads as what happened
         self.policy = policy
 
 
-async def with_retries(attempt: Callable[[], Awaitable[T]], *, what: str, policy: DownloadPolicy) -> T:
+async def with_retries(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    what: str,
+    policy: DownloadPolicy,
+    limit_flag: str = "--download-timeout",
+) -> T:
     """attempt() until it succeeds; retried only on transient failures, within the policy's bounds.
 
-    A permanent dagger.QueryError is raised at once; DownloadGaveUp when the attempts are spent.
+    A permanent dagger.QueryError is raised at once; GaveUp when the attempts are spent.
+    limit_flag names the setting of the time limit in the message of a timeout.
     """
     failures: list[str] = []
     pauses = [*policy.pauses(), 0.0]
@@ -108,7 +120,7 @@ async def with_retries(attempt: Callable[[], Awaitable[T]], *, what: str, policy
             with anyio.fail_after(policy.timeout):
                 return await attempt()
         except TimeoutError:
-            failures.append(f"no complete answer within the {policy.timeout:g} s limit (--download-timeout)")
+            failures.append(f"no complete answer within the {policy.timeout:g} s limit ({limit_flag})")
         except dagger.QueryError as e:
             if not is_transient(str(e)):
                 raise
@@ -123,7 +135,7 @@ async def with_retries(attempt: Callable[[], Awaitable[T]], *, what: str, policy
                 pauses[number - 1],
             )
             await anyio.sleep(pauses[number - 1])
-    raise DownloadGaveUp(failures, policy)
+    raise GaveUp(failures, policy)
 
 
 DEFAULT_POLICY = DownloadPolicy()

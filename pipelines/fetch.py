@@ -17,7 +17,7 @@ import logging
 import dagger
 
 from pipelines.checksums import Asset, hooks_asset, hooks_novolume_asset, runner_asset, select_checksum
-from pipelines.download import DownloadGaveUp, DownloadPolicy, current_policy, with_retries
+from pipelines.download import DownloadPolicy, GaveUp, current_policy, with_retries
 from pipelines.errors import ChecksumError, DownloadError
 from pipelines.spec import RunnerSpec
 
@@ -103,7 +103,7 @@ async def fetch_asset(
             file, found = await _download(client, asset, policy or current_policy())
         else:
             file, found = archive, await archive.digest(exclude_metadata=True)
-    except (dagger.QueryError, DownloadGaveUp) as e:
+    except (dagger.QueryError, GaveUp) as e:
         raise DownloadError(download_error_message(asset, where, e)) from e
     if spec.allow_unverified or expected is None:  # None only when allowed: see select_checksum
         logger.warning(

@@ -38,7 +38,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 # Short pauses keep the tier quick; the limits are what is under test, not the defaults.
 QUICK = DownloadPolicy(attempts=3, timeout=20, backoff=0.2, max_backoff=1)
-STALL_LIMIT = 2.0  # seconds: an attempt's time limit in the stall tests
+# Seconds: an attempt's time limit in the stall tests. Long enough for a request
+# to reach the server on a busy machine, far shorter than the stalls (60 s).
+STALL_LIMIT = 5.0
 
 
 @pytest.fixture
@@ -147,7 +149,7 @@ async def test_a_stalled_transfer_times_out_naming_the_url_and_the_limit(
         await fetch_asset(dag, spec, runner_asset(spec), policy=policy)
 
     message = str(caught.value)
-    assert faulty.hits(path) == 2
+    assert 1 <= faulty.hits(path) <= 2  # on a busy engine an attempt can time out before its request is out
     assert f"could not read {spec.runner_url}: no complete answer within the {STALL_LIMIT:g} s limit" in message
     assert "gave up after 2 attempt(s)" in message
 
@@ -159,11 +161,11 @@ async def test_a_stalled_attempt_is_abandoned_and_the_next_one_succeeds(
     spec = spec_on(faulty, mirror, base_image)
     path = path_of(spec.runner_url)
     faulty.script(path, faults.stall(60, after=100))
-    policy = DownloadPolicy(attempts=2, timeout=STALL_LIMIT, backoff=0)
+    policy = DownloadPolicy(attempts=3, timeout=STALL_LIMIT, backoff=0)  # one spare attempt for a busy engine
 
     file = await fetch_asset(dag, spec, runner_asset(spec), policy=policy)
 
-    assert faulty.hits(path) == 2
+    assert 2 <= faulty.hits(path) <= 3
     assert digest_matches(await file.digest(exclude_metadata=True), mirror.sha(spec.runner_asset))
 
 

@@ -17,8 +17,8 @@ from pipelines.cli import parser
 from pipelines.download import (
     DEFAULT_POLICY,
     MAX_ATTEMPTS,
-    DownloadGaveUp,
     DownloadPolicy,
+    GaveUp,
     current_policy,
     download_policy,
     is_transient,
@@ -118,7 +118,7 @@ async def test_a_stalled_attempt_is_cut_at_the_limit_and_retried_a_bounded_numbe
         return "never"
 
     policy = DownloadPolicy(attempts=3, timeout=0.01, backoff=0)
-    with pytest.raises(DownloadGaveUp) as caught:
+    with pytest.raises(GaveUp) as caught:
         await with_retries(stalls, what="x", policy=policy)
     assert len(calls) == 3
     assert caught.value.failures == ["no complete answer within the 0.01 s limit (--download-timeout)"] * 3
