@@ -185,6 +185,35 @@ async def _run(args: argparse.Namespace, specs: list[RunnerSpec], password: str 
         return f"built {spec.name} ({spec.platform})"
 
 
+# The client's own transport to the engine: when one of these ends a run, the
+# engine (or the connection to it) went away; it says nothing about the inputs.
+ENGINE_GONE_EXIT = 3
+_CLIENT_ERRORS = (dagger.ClientConnectionError, dagger.TransportError, dagger.ProvisionError)
+_TRANSPORT_LIBRARIES = frozenset({"gql", "httpx", "httpcore", "tenacity"})  # the SDK's HTTP client and retries
+
+
+def engine_gone(error: BaseException) -> BaseException | None:
+    """The failure of the connection to the engine inside error (or its exception group), if any."""
+    if isinstance(error, BaseExceptionGroup):
+        found = (engine_gone(e) for e in error.exceptions)
+        return next((e for e in found if e is not None), None)
+    if isinstance(error, _CLIENT_ERRORS) or type(error).__module__.split(".")[0] in _TRANSPORT_LIBRARIES:
+        return error
+    return None
+
+
+def engine_gone_message(error: BaseException) -> str:
+    detail = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+    return (
+        f"error: engine: lost the connection to the Dagger engine ({type(error).__name__}"
+        f"{': ' + detail if detail else ''}). Expected the engine to run until the command ends; "
+        "it stopped, restarted or became unreachable mid-run. Check that it runs "
+        "(`dagger core version`, or the engine container in `docker ps`), then run the same command "
+        "again: finished steps come back from the engine's cache, and a publish that printed no "
+        "digest may be repeated safely"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
@@ -192,4 +221,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunnerImageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except Exception as e:
+        gone = engine_gone(e)
+        if gone is None:
+            raise
+        print(engine_gone_message(gone), file=sys.stderr)
+        return ENGINE_GONE_EXIT
     return 0
