@@ -3,27 +3,38 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import dagger
 from dagger import Doc, Name, dag
 
+# The SDK's error for "handled, shown without a traceback" (dagger.mod's
+# Module.call re-raises it as is); a unit test fails if an SDK bump moves it.
+from dagger.mod._exceptions import FunctionError
+
 from pipelines import spec as pins
 from pipelines.build import build
+from pipelines.errors import RunnerImageError
 from pipelines.publish import release
 from pipelines.smoke import smoke_test
 from pipelines.spec import RunnerSpec, spec_from_settings
 from pipelines.verify import Archives, Verified, verify_all
 
 
+# Member names are what `dagger call` matches flag values against, ignoring
+# case. The engine keeps a name made of capitals and digits as it is, and
+# turns any other into SCREAMING_SNAKE_CASE (`amd64` would become AMD_64, and
+# `--arch amd64` would be refused), so members are named AMD64, not amd64.
 @dagger.enum_type
 class Arch(enum.Enum):
     """CPU architecture of the image, in Docker/OCI names."""
 
-    amd64 = "amd64"
+    AMD64 = "amd64"
     """x86-64 (the runner's asset says x64)."""
 
-    arm64 = "arm64"
+    ARM64 = "arm64"
     """64-bit ARM."""
 
 
@@ -31,10 +42,10 @@ class Arch(enum.Enum):
 class Layout(enum.Enum):
     """Where the runner lives in the image and who runs it."""
 
-    hosted = "hosted"
+    HOSTED = "hosted"
     """GitHub-hosted parity: /home/runner, user runner (1001), group docker (123), sudo."""
 
-    minimal = "minimal"
+    MINIMAL = "minimal"
     """Bring-your-own contract: /actions-runner, root, RUNNER_ALLOW_RUNASROOT=1."""
 
 
@@ -42,13 +53,23 @@ class Layout(enum.Enum):
 ArchArg = Annotated[Arch, Doc("Architecture to build")]
 ArchesArg = Annotated[list[Arch] | None, Name("arch"), Doc("Architectures to build, repeatable (default: all)")]
 LayoutArg = Annotated[Layout, Doc("Image layout: hosted (GitHub-hosted parity) or minimal")]
-RunnerShaArg = Annotated[str | None, Doc("SHA-256 of the runner tarball for this arch (default: pinned or published)")]
 RunnerArchiveArg = Annotated[dagger.File | None, Doc("Local runner tarball to use instead of downloading (air-gapped)")]
-HooksArchiveArg = Annotated[dagger.File | None, Doc("Local k8s hooks zip to use instead of downloading (air-gapped)")]
+HooksArchiveArg = Annotated[
+    dagger.File | None, Doc("Local k8s hooks zip of --hooks-version, for k8s/, instead of downloading (air-gapped)")
+]
 NovolumeArchiveArg = Annotated[
     dagger.File | None,
-    Doc("Local k8s-novolume hooks zip to use instead of downloading (air-gapped)"),
+    Doc("Local k8s hooks zip of --hooks-novolume-version, for k8s-novolume/, instead of downloading (air-gapped)"),
 ]
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Our errors reach `dagger call` as their message alone; anything else keeps its traceback (a bug)."""
+    try:
+        yield
+    except RunnerImageError as e:
+        raise FunctionError(str(e)) from e
 
 
 @dagger.object_type
@@ -56,60 +77,77 @@ class RunnerImage:
     """The actions-runner image for ARC: build, smoke-test, publish."""
 
     runner_version: Annotated[str, Doc("Runner version, MAJOR.MINOR.PATCH")] = pins.RUNNER_VERSION
-    hooks_version: Annotated[str, Doc("runner-container-hooks version")] = pins.HOOKS_VERSION
+    hooks_version: Annotated[str, Doc("runner-container-hooks release unpacked into k8s/ (kubernetes mode)")] = (
+        pins.HOOKS_VERSION
+    )
+    hooks_novolume_version: Annotated[
+        str, Doc("runner-container-hooks release (0.8.0+) whose k8s zip is unpacked into k8s-novolume/")
+    ] = pins.HOOKS_NOVOLUME_VERSION
     base_image: Annotated[str, Doc("Base image for both stages")] = pins.BASE_IMAGE
     runner_base_url: Annotated[str, Doc("Download base of runner releases (a mirror works)")] = pins.RUNNER_BASE_URL
     hooks_base_url: Annotated[str, Doc("Download base of hooks releases (a mirror works)")] = pins.HOOKS_BASE_URL
-    runner_sha256_amd64: Annotated[
-        str | None, Doc("SHA-256 of the linux-x64 runner tarball (default: pinned, else published)")
+    runner_checksums: Annotated[
+        list[str] | None,
+        Name("runner_checksum"),
+        Doc("SHA-256 of an arch's runner tarball as ARCH=SHA256, repeatable (default: pinned, else published)"),
     ] = None
-    runner_sha256_arm64: Annotated[
-        str | None, Doc("SHA-256 of the linux-arm64 runner tarball (default: pinned, else published)")
+    hooks_checksum: Annotated[
+        str | None, Doc("SHA-256 of the k8s/ hooks zip (default: pinned, else published)")
     ] = None
-    hooks_sha256: Annotated[str | None, Doc("SHA-256 of the k8s hooks zip (default: published by the release)")] = None
-    hooks_novolume_sha256: Annotated[str | None, Doc("SHA-256 of the k8s-novolume hooks zip (default: published)")] = (
-        None
-    )
+    hooks_novolume_checksum: Annotated[
+        str | None, Doc("SHA-256 of the k8s-novolume/ hooks zip (default: pinned, else published)")
+    ] = None
     allow_unverified: Annotated[bool, Doc("Build even when a SHA-256 is unknown, and skip checking it (unsafe)")] = (
         False
     )
-    novolume_hooks: Annotated[bool, Doc("Also ship the k8s-novolume hooks")] = True
+    novolume_hooks: Annotated[bool, Doc("Also ship k8s-novolume/ (kubernetes-novolume mode)")] = True
+    docker_cli: Annotated[
+        bool, Doc("Install Docker's CLI and buildx plugin in the hosted layout (dind mode), verified by apt")
+    ] = False
+    docker_version: Annotated[str, Doc("docker-ce-cli version (Docker's apt repository)")] = pins.DOCKER_VERSION
+    buildx_version: Annotated[str, Doc("docker-buildx-plugin version (Docker's apt repository)")] = pins.BUILDX_VERSION
+    docker_apt_url: Annotated[str, Doc("Docker's apt repositories, <url>/<os id>/ (a mirror works)")] = (
+        pins.DOCKER_APT_URL
+    )
+    docker_key_fingerprint: Annotated[str, Doc("Fingerprint of the only key apt may trust for Docker's repository")] = (
+        pins.DOCKER_KEY_FINGERPRINT
+    )
     source: Annotated[str | None, Doc("org.opencontainers.image.source label")] = None
     revision: Annotated[str | None, Doc("org.opencontainers.image.revision label")] = None
     created: Annotated[str | None, Doc("org.opencontainers.image.created label (RFC 3339)")] = None
 
-    def spec(self, arch: Arch, layout: Layout, runner_sha256: str | None = None) -> RunnerSpec:
+    def spec(self, arch: Arch, layout: Layout) -> RunnerSpec:
         """The RunnerSpec for one arch and layout (a plain method, not exposed)."""
-        return spec_from_settings(self, arch=arch.value, layout=layout.value, runner_sha256=runner_sha256)
+        return spec_from_settings(self, arch=arch.value, layout=layout.value)
 
     @dagger.function
     async def build(
         self,
-        arch: ArchArg = Arch.amd64,
-        layout: LayoutArg = Layout.hosted,
-        runner_sha256: RunnerShaArg = None,
+        arch: ArchArg = Arch.AMD64,
+        layout: LayoutArg = Layout.HOSTED,
         runner_archive: RunnerArchiveArg = None,
         hooks_archive: HooksArchiveArg = None,
         hooks_novolume_archive: NovolumeArchiveArg = None,
     ) -> dagger.Container:
         """Build the runner image for one arch and layout (downloads verified first)."""
-        spec = self.spec(arch, layout, runner_sha256)
-        return await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive)
+        with reported():
+            spec = self.spec(arch, layout)
+            return await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive)
 
     @dagger.function
     async def smoke_test(
         self,
-        arch: ArchArg = Arch.amd64,
-        layout: LayoutArg = Layout.hosted,
-        runner_sha256: RunnerShaArg = None,
+        arch: ArchArg = Arch.AMD64,
+        layout: LayoutArg = Layout.HOSTED,
         runner_archive: RunnerArchiveArg = None,
         hooks_archive: HooksArchiveArg = None,
         hooks_novolume_archive: NovolumeArchiveArg = None,
     ) -> str:
         """Build, then run run.sh --version as the image user; return the version it printed."""
-        spec = self.spec(arch, layout, runner_sha256)
-        ctr = await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive)
-        return await smoke_test(ctr, spec)
+        with reported():
+            spec = self.spec(arch, layout)
+            ctr = await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive)
+            return await smoke_test(ctr, spec)
 
     @dagger.function
     async def ci(
@@ -120,22 +158,24 @@ class RunnerImage:
         hooks_novolume_archive: NovolumeArchiveArg = None,
     ) -> str:
         """Build and smoke-test both layouts for each arch, concurrently; return a report."""
-        specs = [self.spec(a, lay) for a in arches or list(Arch) for lay in Layout]
-        archives = Archives(runner=runner_archive, hooks=hooks_archive, hooks_novolume=hooks_novolume_archive)
-        return report(await verify_all(dag, specs, archives))
+        with reported():
+            specs = [self.spec(a, lay) for a in arches or list(Arch) for lay in Layout]
+            archives = Archives(runner=runner_archive, hooks=hooks_archive, hooks_novolume=hooks_novolume_archive)
+            return report(await verify_all(dag, specs, archives))
 
     @dagger.function
     async def publish(
         self,
         address: Annotated[str, Doc("Where to push, e.g. ghcr.io/owner/actions-runner:2.337.0")],
         arches: ArchesArg = None,
-        layout: LayoutArg = Layout.hosted,
+        layout: LayoutArg = Layout.HOSTED,
         username: Annotated[str | None, Doc("Registry user")] = None,
         password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
     ) -> str:
         """Build and smoke-test every arch; only if all pass, push one image. Returns ref@digest."""
-        specs = [self.spec(a, layout) for a in arches or list(Arch)]
-        return await release(dag, specs, address, username, password)
+        with reported():
+            specs = [self.spec(a, layout) for a in arches or list(Arch)]
+            return await release(dag, specs, address, username, password)
 
 
 def report(verified: list[Verified]) -> str:

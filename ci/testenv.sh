@@ -39,6 +39,9 @@ base_ref="$RIE_REGISTRY/runner-image-test/runtime-deps:bookworm"
 base_packages=libc6,libgcc-s1,libgssapi-krb5-2,libicu72,libssl3,libstdc++6,zlib1g,ca-certificates,tzdata
 engine_packages=runc,iptables,dnsmasq-base,git,tini,containernetworking-plugins,ca-certificates,iproute2
 host_packages=(docker.io docker-registry debootstrap qemu-user-static binfmt-support apache2-utils)
+# The built-in Python SDK image (`dagger call` of a Python module): Debian's Python 3.11.
+sdk_packages=python3
+sdk_ref="$RIE_REGISTRY/runner-image-test/python-sdk"
 # /usr/bin first: the docker client Debian ships matches its daemon.
 docker=/usr/bin/docker
 
@@ -147,12 +150,53 @@ rootfs_tar() {
   rm -rf "$dir"
 }
 
+# The engine's built-in Python SDK (ci/sdk): a one-layer OCI image of Debian's
+# python3, uv and the Dang runtime module, with a wheelhouse checked against
+# ci/sdk/requirements.txt's hashes. Written as an OCI layout under the cache,
+# keyed by its inputs; its folder is written to run/python-sdk (manifest digest in ./digest).
+build_python_sdk() {
+  local key out wheels dir
+  key=$( (echo "$sdk_packages"; cat "$repo/ci/sdk/requirements.txt" "$repo"/ci/sdk/*.py "$repo"/ci/sdk/runtime/*) | sha256sum | cut -c1-12)
+  out="$cache_dir/python-sdk-$key"
+  if [ -s "$out/digest" ]; then echo "$out" >"$run_dir/python-sdk"; return; fi
+  wheels="$cache_dir/wheels-$(sha256sum "$repo/ci/sdk/requirements.txt" | cut -c1-12)"
+  if [ ! -d "$wheels" ]; then
+    python3 -m pip download -q --disable-pip-version-check --require-hashes --no-deps --only-binary=:all: \
+        -r "$repo/ci/sdk/requirements.txt" -d "$wheels.tmp" >"$log_dir/wheels.log" 2>&1 \
+      || die "downloading the Python SDK wheelhouse failed; see $log_dir/wheels.log"
+    mv "$wheels.tmp" "$wheels"
+  fi
+  local rootfs="$cache_dir/sdk-rootfs-$(echo "$sdk_packages" | sha256sum | cut -c1-12).tar"
+  rootfs_tar "$rootfs" amd64 "$sdk_packages"
+  dir=$(mktemp -d "$RIE_HOME/python-sdk.XXXXXX")
+  tar -xf "$rootfs" -C "$dir"
+  # A system Python that uv may install into, as python:<version>-slim is:
+  # Debian marks its own as externally managed (PEP 668).
+  rm -f "$dir"/usr/lib/python3*/EXTERNALLY-MANAGED
+  python3 "$repo/ci/sdk/assemble.py" "$wheels" "$dir" || die "assembling the Python SDK image failed"
+  tar -C "$dir" --numeric-owner -cf "$dir.tar" .
+  rm -rf "$dir"
+  local crane="$cache_dir/bin/crane"
+  {
+    $crane append --insecure --oci-empty-base -f "$dir.tar" -t "$sdk_ref:layer-$key" \
+      && $crane mutate --insecure --set-platform linux/amd64 -t "$sdk_ref:$key" "$sdk_ref:layer-$key" \
+      && rm -rf "$out.tmp" && $crane pull --insecure --format=oci "$sdk_ref:$key" "$out.tmp" \
+      && $crane digest --insecure "$sdk_ref:$key" >"$out.tmp/digest"
+  } >>"$log_dir/crane.log" 2>&1 || die "writing the Python SDK image failed; see $log_dir/crane.log"
+  rm -f "$dir.tar"
+  rm -rf "$out"
+  mv "$out.tmp" "$out"
+  echo "$out" >"$run_dir/python-sdk"
+}
+
 build_engine_image() {
-  local bin key rootfs
+  local bin key rootfs sdk sdk_digest
   bin=$(bash "$here/engine/build.sh" "$cache_dir" 2>>"$log_dir/engine-build.log") \
     || die "building the Dagger engine failed; see $log_dir/engine-build.log"
-  key=$(basename "$(dirname "$bin")")
   echo "$bin" >"$run_dir/dagger-bin"
+  sdk=$(cat "$run_dir/python-sdk")
+  sdk_digest=$(cat "$sdk/digest")
+  key="$(basename "$(dirname "$bin")")-python-sdk-${sdk_digest#sha256:}"
   if [ "$($docker image inspect -f '{{ index .Config.Labels "runner-image.engine-key" }}' "$engine_image" 2>/dev/null)" = "$key" ]; then
     return
   fi
@@ -169,17 +213,27 @@ build_engine_image() {
   for p in bridge loopback firewall host-local; do ln -sf "/usr/lib/cni/$p" "$layer/opt/cni/bin/$p"; done
   for x in xtables-legacy-multi xtables-nft-multi; do ln -sf "/usr/sbin/$x" "$layer/usr/bin/$x"; done
   printf 'debug = false\n' >"$layer/etc/dagger/engine.toml"
+  # The built-in SDK content store the engine reads its Python SDK from
+  # (EngineContainerBuiltinContentDir), announced by its manifest digest.
+  mkdir -p "$layer/usr/local/share/dagger/content"
+  cp -r "$sdk/blobs" "$layer/usr/local/share/dagger/content/"
   tar -C "$layer" --numeric-owner -c . \
     | $docker import \
         --change 'ENTRYPOINT ["/usr/bin/tini","--","/usr/local/bin/dagger-engine","--config","/etc/dagger/engine.toml"]' \
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change "ENV DAGGER_PYTHON_SDK_MANIFEST_DIGEST=$sdk_digest" \
         --change "LABEL runner-image.engine-key=$key" \
         - "$engine_image" >/dev/null
   rm -rf "$layer"
 }
 
 start_engine() {
-  if [ -n "$($docker ps -q --filter "name=^${engine_name}$")" ]; then return; fi
+  # A running engine is kept only if it runs the current engine image (a new
+  # built-in SDK or engine build replaces it; its state volume stays).
+  if [ -n "$($docker ps -q --filter "name=^${engine_name}$")" ] \
+    && [ "$($docker inspect -f '{{.Image}}' "$engine_name")" = "$($docker image inspect -f '{{.Id}}' "$engine_image")" ]; then
+    return
+  fi
   $docker rm -f "$engine_name" >/dev/null 2>&1 || true
   # Not --privileged: this VM's bounding set lacks CAP_SYS_RESOURCE, and runc
   # refuses a container asked to hold it. All other capabilities, no
@@ -254,6 +308,7 @@ up() {
   phase "dockerd"; start_dockerd; phase_done
   phase "registries on $RIE_REGISTRY and $RIE_AUTH_REGISTRY (auth)"; start_registries; phase_done
   phase "binfmt_misc for arm64"; register_binfmt; phase_done
+  phase "built-in Python SDK image (ci/sdk)"; build_python_sdk; phase_done
   phase "Dagger $version binaries and engine image"; build_engine_image; phase_done
   phase "engine container"; start_engine; wait_for_engine; phase_done
   phase "base images -> $base_ref"; push_base_images; phase_done

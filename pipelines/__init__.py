@@ -1,7 +1,8 @@
 """The runner image pipeline as a plain library, one module per stage.
 
-spec -> checksums -> fetch -> unpack -> assemble -> smoke -> publish; build
-composes the first five, verify builds and smoke-tests several specs at once.
+spec -> checksums -> fetch -> unpack -> assemble (docker_cli for dind mode) ->
+smoke -> publish; build composes the first five, verify builds and
+smoke-tests several specs at once.
 Every stage takes the Dagger client first (``dagger.dag`` in module mode).
 """
 
@@ -10,6 +11,7 @@ from pipelines.errors import (
     ChecksumError,
     DownloadError,
     InvalidSpecError,
+    PackageError,
     PublishError,
     RunnerImageError,
     SmokeTestError,
@@ -23,6 +25,7 @@ __all__ = [
     "ImageContract",
     "InvalidSpecError",
     "Layout",
+    "PackageError",
     "PublishError",
     "RunnerImageError",
     "RunnerSpec",

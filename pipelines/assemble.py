@@ -11,7 +11,8 @@ from collections.abc import Mapping
 
 import dagger
 
-from pipelines.errors import InvalidSpecError
+from pipelines import docker_cli
+from pipelines.errors import InvalidSpecError, PackageError
 from pipelines.spec import ImageContract, Layout, RunnerSpec
 
 # Hosted layout packages. sudo is the contract (passwordless sudoer). The rest
@@ -22,11 +23,17 @@ from pipelines.spec import ImageContract, Layout, RunnerSpec
 # Each is small next to the ~100 MB runner and installed without recommends.
 HOSTED_PACKAGES = ("sudo", "ca-certificates", "curl", "git", "jq", "unzip")
 SUDOERS_FILE = "/etc/sudoers.d/runner"  # no dot in the name, or sudo skips it
-SUDOERS_RULE = "%sudo ALL=(ALL:ALL) NOPASSWD:ALL\n"
-OS_RELEASE_CMD = "cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release"
+# As upstream: passwordless sudo, and DEBIAN_FRONTEND kept so `sudo apt-get
+# install` in a job does not stop at a prompt (sudo resets the env otherwise).
+SUDOERS_RULE = '%sudo ALL=(ALL:ALL) NOPASSWD:ALL\nDefaults env_keep += "DEBIAN_FRONTEND"\n'
+# os-release(5): /etc first, else the vendor file it usually links to.
+OS_RELEASE_FILES = ("/etc/os-release", "/usr/lib/os-release")
 
 OCI = "org.opencontainers.image"
-HOOKS_LABEL = "dev.runner-image.hooks.version"
+HOOKS_LABEL = "dev.runner-image.hooks.version"  # k8s/
+HOOKS_NOVOLUME_LABEL = "dev.runner-image.hooks-novolume.version"  # k8s-novolume/, when shipped
+DOCKER_LABEL = "dev.runner-image.docker.version"  # docker-ce-cli, when shipped
+BUILDX_LABEL = "dev.runner-image.buildx.version"  # docker-buildx-plugin, when shipped
 LAYOUT_LABEL = "dev.runner-image.layout"
 LICENSE = "MIT"  # the runner's and the hooks' license
 
@@ -68,15 +75,25 @@ def labels(spec: RunnerSpec) -> dict[str, str]:
         f"{OCI}.revision": spec.revision,
         f"{OCI}.created": spec.created,
         HOOKS_LABEL: spec.hooks_version,
+        HOOKS_NOVOLUME_LABEL: spec.hooks_novolume_version if spec.novolume_hooks else None,
+        DOCKER_LABEL: spec.docker_version if spec.with_docker_cli else None,
+        BUILDX_LABEL: spec.buildx_version if spec.with_docker_cli else None,
         LAYOUT_LABEL: spec.layout.value,
     }
     return {key: value for key, value in found.items() if value}
 
 
-def install_script(packages: tuple[str, ...]) -> str:
+def install_script(packages: tuple[str, ...], *, strict_update: bool = False) -> str:
+    """apt-get update, install without recommends, drop the lists.
+
+    strict_update makes apt-get update fail on any repository it cannot read
+    or verify, whatever apt's default for that case, so a tampered
+    repository stops the step before anything is installed.
+    """
+    update = "apt-get -o APT::Update::Error-Mode=any update" if strict_update else "apt-get update"
     return (
-        "apt-get update"
-        f" && apt-get install -y --no-install-recommends {' '.join(packages)}"
+        f"{update}"
+        f" && apt-get install -y --no-install-recommends {' '.join(shlex.quote(p) for p in packages)}"
         " && rm -rf /var/lib/apt/lists/*"
     )
 
@@ -111,33 +128,74 @@ def with_runner(ctr: dagger.Container, contract: ImageContract, runner_dir: dagg
     )
 
 
-async def assemble(
-    client: dagger.Client,
-    spec: RunnerSpec,
-    base: dagger.Container,
-    runner_dir: dagger.Directory,
-) -> dagger.Container:
-    """The final image for spec's layout, from the base and the unpacked runner."""
-    del client  # same signature as every stage; the base carries the session
+async def system(client: dagger.Client, spec: RunnerSpec, base: dagger.Container) -> dagger.Container:
+    """The final stage's system part: packages (Docker's too if asked), group and user, sudo rule.
+
+    Hosted only (minimal: the base). It does not depend on the runner, so the
+    build works on it while the archives are still being checked.
+    """
     if spec.layout is Layout.MINIMAL:
-        return _minimal(spec, base, runner_dir)
-    os_release = await base.with_exec(["sh", "-c", OS_RELEASE_CMD]).stdout()
-    return _hosted(spec, base, runner_dir, image_os(os_release, base_image=spec.base_image))
+        return base
+    ctr = with_env(base, {"DEBIAN_FRONTEND": spec.contract.env["DEBIAN_FRONTEND"]})
+    if spec.with_docker_cli:
+        ctr = await _with_docker_packages(client, spec, ctr, parse_os_release(await read_os_release(base)))
+    else:
+        ctr = ctr.with_exec(["sh", "-c", install_script(HOSTED_PACKAGES)])
+    ctr = ctr.with_exec(["sh", "-c", user_script(spec.contract)])
+    return ctr.with_new_file(SUDOERS_FILE, SUDOERS_RULE, permissions=0o440)
 
 
-def _hosted(spec: RunnerSpec, base: dagger.Container, runner_dir: dagger.Directory, imageos: str) -> dagger.Container:
+async def _with_docker_packages(
+    client: dagger.Client, spec: RunnerSpec, ctr: dagger.Container, os_release: dict[str, str]
+) -> dagger.Container:
+    """The hosted packages plus Docker's CLI and buildx, apt verifying Docker's repository.
+
+    Run here (not lazily) so that apt's refusal becomes a PackageError naming the repository.
+    """
+    repo = docker_cli.docker_repo(spec, os_release)
+    keyring = await docker_cli.docker_keyring(client, spec, docker_cli.key_tools(client, spec), repo)
+    script = install_script(HOSTED_PACKAGES + docker_cli.packages(spec, repo), strict_update=True)
+    installed = docker_cli.with_docker_repo(ctr, repo, keyring).with_exec(["sh", "-c", script])
+    try:
+        await installed.sync()
+    except dagger.ExecError as e:
+        output = f"{e.stdout or ''}\n{e.stderr or ''}".strip()[-3000:]
+        msg = (
+            f"{spec.name}: installing {', '.join(docker_cli.packages(spec, repo))} from {repo.url}/{repo.os_id} "
+            f"(key {spec.docker_key_fingerprint}) failed (exit {e.exit_code}); apt checks the repository's "
+            "signature and each package's SHA-256 before installing, so nothing was installed. Check "
+            "--docker-apt-url, --docker-version and --buildx-version (they must exist for "
+            f"{repo.os_id} {repo.codename}), or pass --docker-cli=false. apt said:\n{output}"
+        )
+        raise PackageError(msg) from e
+    return installed
+
+
+async def read_os_release(base: dagger.Container) -> str:
+    """The base's os-release text, read as a file (no exec: nothing runs under emulation); "" if absent."""
+    for path in OS_RELEASE_FILES:
+        try:
+            return await base.file(path).contents()
+        except dagger.QueryError:
+            continue
+    return ""
+
+
+
+
+async def read_image_os(base: dagger.Container, spec: RunnerSpec) -> str | None:
+    """ImageOS for the hosted layout, from the base's os-release; None for minimal."""
+    if spec.layout is Layout.MINIMAL:
+        return None
+    return image_os(await read_os_release(base), base_image=spec.base_image)
+
+
+def assemble(
+    spec: RunnerSpec, system_part: dagger.Container, runner_dir: dagger.Directory, imageos: str | None
+) -> dagger.Container:
+    """The final image for spec's layout: env, the runner owned by the image user, labels, USER last."""
     contract = spec.contract
-    ctr = with_env(base, {**contract.env, "ImageOS": imageos})
-    ctr = ctr.with_exec(["sh", "-c", install_script(HOSTED_PACKAGES)])
-    ctr = ctr.with_exec(["sh", "-c", user_script(contract)])
-    ctr = ctr.with_new_file(SUDOERS_FILE, SUDOERS_RULE, permissions=0o440)
-    ctr = with_runner(ctr, contract, runner_dir)
-    ctr = with_labels(ctr, spec).without_entrypoint().without_default_args()
-    return ctr.with_user(contract.user)
-
-
-def _minimal(spec: RunnerSpec, base: dagger.Container, runner_dir: dagger.Directory) -> dagger.Container:
-    contract = spec.contract
-    ctr = with_runner(with_env(base, contract.env), contract, runner_dir)
+    env = dict(contract.env) if imageos is None else {**contract.env, "ImageOS": imageos}
+    ctr = with_runner(with_env(system_part, env), contract, runner_dir)
     ctr = with_labels(ctr, spec).without_entrypoint().without_default_args()
     return ctr.with_user(contract.user)

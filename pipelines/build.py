@@ -1,19 +1,38 @@
-"""The whole build: base -> fetch (verified) -> unpack -> assemble."""
+"""The whole build: base -> fetch (verified) -> unpack -> assemble.
+
+Every Dagger value is lazy until awaited, and each await is a barrier. So the
+build awaits only where a check must pass before anything uses its subject,
+and awaits those checks together: the archives' sums, the final stage's
+system layers (packages, user) and the base's os-release are worked on at
+once, as `docker build` runs its two stages at once. Then the unpacked runner
+is checked, and the image is returned as a graph for the caller to evaluate.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+
 import dagger
 
-from pipelines.assemble import assemble
+from pipelines.assemble import assemble, read_image_os, system
 from pipelines.checksums import resolve_checksums
+from pipelines.concurrently import gather
 from pipelines.fetch import fetch_hooks, fetch_hooks_novolume, fetch_runner
 from pipelines.spec import RunnerSpec
-from pipelines.unpack import unpack
+from pipelines.unpack import unpack, unpack_stage
 
 
 def base_container(client: dagger.Client, spec: RunnerSpec) -> dagger.Container:
-    """The base image for spec's platform; both stages start from it."""
+    """The base image for spec's platform; the final stage starts from it."""
     return client.container(platform=dagger.Platform(spec.platform)).from_(spec.base_image)
+
+
+async def warm(ctr: dagger.Container) -> None:
+    """Evaluate ctr now, so the engine works on it meanwhile; a failure shows again where ctr is used."""
+    # On failure the same step runs again, and fails with its own message, where the image is used.
+    with contextlib.suppress(dagger.QueryError):
+        await ctr.sync()
 
 
 async def build(
@@ -26,8 +45,24 @@ async def build(
     """The runner image for one spec; archives given here replace the downloads."""
     spec = await resolve_checksums(client, spec)
     base = base_container(client, spec)
-    runner = await fetch_runner(client, spec, runner_archive)
-    hooks = await fetch_hooks(client, spec, hooks_archive)
-    novolume = await fetch_hooks_novolume(client, spec, hooks_novolume_archive) if spec.novolume_hooks else None
-    runner_dir = await unpack(client, spec, base, runner, hooks, novolume)
-    return await assemble(client, spec, base, runner_dir)
+    fetches = [
+        functools.partial(fetch_runner, client, spec, runner_archive),
+        functools.partial(fetch_hooks, client, spec, hooks_archive),
+    ]
+    if spec.novolume_hooks:
+        fetches.append(functools.partial(fetch_hooks_novolume, client, spec, hooks_novolume_archive))
+
+    async def runner_tree() -> dagger.Directory:
+        # The unpack stage's tools install while the archives are checked.
+        _, *archives = await gather(functools.partial(warm, unpack_stage(client, spec)), *fetches)
+        return await unpack(client, spec, *archives)
+
+    async def system_part() -> dagger.Container:
+        ctr = await system(client, spec, base)
+        await warm(ctr)
+        return ctr
+
+    imageos, system_ctr, runner_dir = await gather(
+        functools.partial(read_image_os, base, spec), system_part, runner_tree
+    )
+    return assemble(spec, system_ctr, runner_dir, imageos)

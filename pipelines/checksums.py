@@ -1,10 +1,12 @@
 """Which SHA-256 each asset must have, and where that number comes from.
 
 Order of trust, first known wins:
-  1. the sum the user passed (--runner-sha256, --hooks-sha256, ...);
+  1. the sum the user passed (--runner-checksum ARCH=..., --hooks-checksum, ...);
   2. the table pinned below, for the default versions;
-  3. the digest GitHub publishes for the release (releases API, or the SHA
-     markers in the release notes), fetched only when 1 and 2 know nothing;
+  3. the digest GitHub publishes for the release (releases API ``digest``, or
+     the sums written in the release notes: the runner's SHA markers, the
+     hooks' plain-text "## SHA-256 Checksums" section), fetched only when 1
+     and 2 know nothing;
   4. nothing: refuse, unless the user opted out with --allow-unverified.
 
 Everything but ``fetch_release_digests``/``resolve_checksums`` is pure; the
@@ -44,6 +46,11 @@ _SHA_MARKER = re.compile(
     r"<!--\s*BEGIN\s+SHA\s+(?P<label>[\w.-]+)\s*-->\s*(?P<sum>[0-9A-Fa-f]{64})\s*"
     r"<!--\s*END\s+SHA\s+(?P=label)\s*-->",
 )
+# The hooks' notes (runner-container-hooks releaseNotes.md) carry no markers:
+# a "## SHA-256 Checksums" section lists "- <asset>.zip <sum>", one per line.
+_SUMS_HEADING = re.compile(r"^##\s+SHA-256 Checksums\s*$", re.IGNORECASE)
+_HEADING = re.compile(r"^#{1,6}\s")
+_SUM_LINE = re.compile(r"^[-*]\s+(?P<name>[\w.-]+\.(?:zip|tar\.gz))\s+(?P<sum>[0-9A-Fa-f]{64})$")
 _GITHUB_DOWNLOAD = re.compile(r"^/(?P<owner>[^/]+)/(?P<repo>[^/]+)/releases/download$")
 
 
@@ -70,6 +77,7 @@ class Asset:
     pinned: str | None
     """The sum pinned in this file for this version."""
     sha_flag: str
+    """How the user passes its sum, as messages show it: "--hooks-checksum <SHA-256>"."""
     archive_flag: str
     hint: str = ""
 
@@ -88,7 +96,7 @@ def runner_asset(spec: RunnerSpec) -> Asset:
         version=spec.runner_version,
         explicit=spec.runner_sha256,
         pinned=pinned_runner_sha256(spec.runner_version, spec.runner_arch),
-        sha_flag="--runner-sha256",
+        sha_flag=f"--runner-checksum {spec.arch}=<SHA-256>",
         archive_flag="--runner-archive",
     )
 
@@ -102,23 +110,29 @@ def hooks_asset(spec: RunnerSpec) -> Asset:
         version=spec.hooks_version,
         explicit=spec.hooks_sha256,
         pinned=pinned_hooks_sha256(spec.hooks_asset),
-        sha_flag="--hooks-sha256",
+        sha_flag="--hooks-checksum <SHA-256>",
         archive_flag="--hooks-archive",
     )
 
 
 def hooks_novolume_asset(spec: RunnerSpec) -> Asset:
+    """k8s-novolume/: the k8s zip of the novolume version (upstream has no separate asset)."""
+    same_zip = spec.hooks_novolume_asset == spec.hooks_asset
     return Asset(
         field="hooks_novolume_sha256",
         name=spec.hooks_novolume_asset,
         url=spec.hooks_novolume_url,
         base_url=spec.hooks_base_url,
-        version=spec.hooks_version,
-        explicit=spec.hooks_novolume_sha256,
+        version=spec.hooks_novolume_version,
+        # One version for both folders is one zip: the k8s sum vouches for it too.
+        explicit=spec.hooks_novolume_sha256 or (spec.hooks_sha256 if same_zip else None),
         pinned=pinned_hooks_sha256(spec.hooks_novolume_asset),
-        sha_flag="--hooks-novolume-sha256",
+        sha_flag="--hooks-novolume-checksum <SHA-256>",
         archive_flag="--hooks-novolume-archive",
-        hint="; hooks before 0.8 have no novolume zip: pass --novolume-hooks=false",
+        hint=(
+            "; k8s-novolume/ takes the k8s zip of a hooks release 0.8.0 or later: check "
+            "--hooks-novolume-version, or leave k8s-novolume/ out with --novolume-hooks=false"
+        ),
     )
 
 
@@ -135,12 +149,34 @@ def parse_release_notes(body: str) -> dict[str, str]:
     return {m["label"]: m["sum"].lower() for m in _SHA_MARKER.finditer(body or "")}
 
 
+def parse_sums_section(body: str) -> dict[str, str]:
+    """{asset: hex} from the plain-text "## SHA-256 Checksums" section of a release note.
+
+    Only lines "- <asset> <64 hex>" inside that section count (it ends at the
+    next heading): 64-hex strings elsewhere in the note (commit ids, other
+    sums quoted in prose) are not asset sums. Sums are lowercased.
+    """
+    sums: dict[str, str] = {}
+    inside = False
+    for raw in (body or "").splitlines():
+        line = raw.strip()
+        if _SUMS_HEADING.match(line):
+            inside = True
+        elif _HEADING.match(line):
+            inside = False
+        elif inside and (match := _SUM_LINE.match(line)):
+            sums[match["name"]] = match["sum"].lower()
+    return sums
+
+
 def parse_release_assets(release_json: str) -> dict[str, str]:
     """{asset name: hex} from a GitHub releases API answer (assets[].digest "sha256:...").
 
-    The release notes' SHA markers are read too, keyed by the runner asset
-    they describe (label "linux-x64" -> actions-runner-linux-x64-<v>.tar.gz)
-    when the release's tag gives the version. API digests win over markers.
+    The release notes are read too: the runner's SHA markers, keyed by the
+    runner asset they describe (label "linux-x64" ->
+    actions-runner-linux-x64-<v>.tar.gz) when the release's tag gives the
+    version, and the hooks' "## SHA-256 Checksums" lines, keyed by the asset
+    they name. API digests win over the notes.
     """
     try:
         release = json.loads(release_json)
@@ -151,9 +187,11 @@ def parse_release_assets(release_json: str) -> dict[str, str]:
         msg = f"release JSON: expected an object with 'assets', found {type(release).__name__}"
         raise ChecksumError(msg)
     sums: dict[str, str] = {}
+    body = str(release.get("body") or "")
+    sums.update(parse_sums_section(body))
     version = str(release.get("tag_name") or "").removeprefix("v")
     if version:
-        for label, hexsum in parse_release_notes(str(release.get("body") or "")).items():
+        for label, hexsum in parse_release_notes(body).items():
             sums[f"actions-runner-{label}-{version}.tar.gz"] = hexsum
     for asset in release.get("assets") or []:
         digest = asset.get("digest") if isinstance(asset, dict) else None
@@ -183,13 +221,13 @@ def select_checksum(
     """The first known sum of explicit, pinned, published; None only if allowed."""
     for candidate in (explicit, pinned, published):
         if candidate:
-            return check_sha256(flag.removeprefix("--").replace("-", "_"), candidate)
+            return check_sha256(flag.split(maxsplit=1)[0].removeprefix("--").replace("-", "_"), candidate)
     if allow_unverified:
         return None
     msg = (
         f"{asset}: expected a known SHA-256 to verify the download, found none "
         "(not passed, not pinned for this version, not published by the release). "
-        f"Pass {flag} <64 hex>, or opt out explicitly with --allow-unverified"
+        f"Pass {flag} (64 hex), or opt out explicitly with --allow-unverified"
     )
     raise ChecksumError(msg)
 

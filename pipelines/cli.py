@@ -33,20 +33,42 @@ def _spec_flags() -> argparse.ArgumentParser:
     """Flags every subcommand shares (the module's constructor arguments)."""
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--runner-version", default=pins.RUNNER_VERSION, help="runner version, MAJOR.MINOR.PATCH")
-    p.add_argument("--hooks-version", default=pins.HOOKS_VERSION, help="runner-container-hooks version")
+    p.add_argument("--hooks-version", default=pins.HOOKS_VERSION, help="runner-container-hooks release for k8s/")
+    p.add_argument(
+        "--hooks-novolume-version",
+        default=pins.HOOKS_NOVOLUME_VERSION,
+        help="runner-container-hooks release (0.8.0+) whose k8s zip fills k8s-novolume/",
+    )
     p.add_argument("--base-image", default=pins.BASE_IMAGE, help="base image for both stages")
     p.add_argument("--runner-base-url", default=pins.RUNNER_BASE_URL, help="download base of runner releases")
     p.add_argument("--hooks-base-url", default=pins.HOOKS_BASE_URL, help="download base of hooks releases")
-    for arch, asset_arch in pins.RUNNER_ARCH.items():
-        p.add_argument(f"--runner-sha256-{arch}", help=f"SHA-256 of the linux-{asset_arch} runner tarball")
-    p.add_argument("--hooks-sha256", help="SHA-256 of the k8s hooks zip")
-    p.add_argument("--hooks-novolume-sha256", help="SHA-256 of the k8s-novolume hooks zip")
+    p.add_argument(
+        "--runner-checksum",
+        dest="runner_checksums",
+        action="append",
+        metavar=pins.RUNNER_CHECKSUM_FORM,
+        help="SHA-256 of an arch's runner tarball, repeatable (e.g. arm64=<64 hex>)",
+    )
+    p.add_argument("--hooks-checksum", help="SHA-256 of the k8s/ hooks zip")
+    p.add_argument("--hooks-novolume-checksum", help="SHA-256 of the k8s-novolume/ hooks zip")
     p.add_argument("--allow-unverified", action="store_true", help="build without known SHA-256s (unsafe)")
     p.add_argument(
         "--novolume-hooks",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="also ship the k8s-novolume hooks",
+        help="also ship k8s-novolume/ (kubernetes-novolume mode)",
+    )
+    p.add_argument(
+        "--docker-cli",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="install Docker's CLI and buildx plugin in the hosted layout (dind mode)",
+    )
+    p.add_argument("--docker-version", default=pins.DOCKER_VERSION, help="docker-ce-cli version")
+    p.add_argument("--buildx-version", default=pins.BUILDX_VERSION, help="docker-buildx-plugin version")
+    p.add_argument("--docker-apt-url", default=pins.DOCKER_APT_URL, help="Docker's apt repositories")
+    p.add_argument(
+        "--docker-key-fingerprint", default=pins.DOCKER_KEY_FINGERPRINT, help="the key apt may trust for them"
     )
     p.add_argument("--source", help="org.opencontainers.image.source label")
     p.add_argument("--revision", help="org.opencontainers.image.revision label")
@@ -78,8 +100,8 @@ def _download_flags() -> argparse.ArgumentParser:
 def _archive_flags() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--runner-archive", metavar="PATH", help="local runner tarball (air-gapped)")
-    p.add_argument("--hooks-archive", metavar="PATH", help="local k8s hooks zip (air-gapped)")
-    p.add_argument("--hooks-novolume-archive", metavar="PATH", help="local k8s-novolume hooks zip")
+    p.add_argument("--hooks-archive", metavar="PATH", help="local k8s hooks zip for k8s/ (air-gapped)")
+    p.add_argument("--hooks-novolume-archive", metavar="PATH", help="local k8s hooks zip for k8s-novolume/")
     return p
 
 
@@ -87,7 +109,6 @@ def _one_image_flags() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--arch", choices=pins.ARCHES, default=pins.DEFAULT_ARCH, help="architecture")
     p.add_argument("--layout", choices=pins.LAYOUTS, default=pins.DEFAULT_LAYOUT.value, help="image layout")
-    p.add_argument("--runner-sha256", help="SHA-256 of the runner tarball for this arch")
     return p
 
 
@@ -122,7 +143,7 @@ def parser() -> argparse.ArgumentParser:
 
 def spec_from_args(args: argparse.Namespace, arch: str, layout: str) -> RunnerSpec:
     """A RunnerSpec from parsed flags (pure: no engine)."""
-    return spec_from_settings(args, arch=arch, layout=layout, runner_sha256=getattr(args, "runner_sha256", None))
+    return spec_from_settings(args, arch=arch, layout=layout)
 
 
 def specs_from_args(args: argparse.Namespace) -> list[RunnerSpec]:

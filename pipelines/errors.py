@@ -43,6 +43,12 @@ class ArchiveError(RunnerImageError):
     stage = "unpack"
 
 
+class PackageError(RunnerImageError):
+    """The image's packages could not be installed (apt refused a repository or a package)."""
+
+    stage = "packages"
+
+
 class SmokeTestError(RunnerImageError):
     """The built image does not start the runner or does not honour its contract."""
 

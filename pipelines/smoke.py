@@ -7,6 +7,7 @@ So the output must hold a line that is exactly the version.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import dagger
@@ -61,6 +62,32 @@ async def check_contract(ctr: dagger.Container, spec: RunnerSpec) -> None:
         raise SmokeTestError(msg)
 
 
+def docker_cli_problem(spec: RunnerSpec, docker_out: str, buildx_out: str) -> str | None:
+    """Why ``docker --version`` / ``docker buildx version`` output is not the asked versions, or None."""
+    if not _has_version(docker_out, spec.docker_version):
+        return f"docker --version: expected {spec.docker_version}, found {docker_out.strip()!r}"
+    if not _has_version(buildx_out, f"v{spec.buildx_version}"):
+        return f"docker buildx version: expected v{spec.buildx_version}, found {buildx_out.strip()!r}"
+    return None
+
+
+def _has_version(output: str, version: str) -> bool:
+    """version appears as a whole word (29.7.1 is not found in 29.7.10)."""
+    return re.search(rf"(?<![\w.]){re.escape(version)}(?![\w])(?!\.\d)", output) is not None
+
+
+async def check_docker_cli(ctr: dagger.Container, spec: RunnerSpec) -> None:
+    """The CLI and its buildx plugin run as the image user, at the versions asked for."""
+    script = "docker --version && echo --- && docker buildx version"
+    ran = ctr.with_exec(["sh", "-c", script], expect=dagger.ReturnType.ANY)
+    out, err = await ran.stdout(), await ran.stderr()
+    docker_out, _, buildx_out = out.partition("---")
+    problem = docker_cli_problem(spec, docker_out, buildx_out)
+    if problem:
+        msg = f"{spec.name}: {problem}{f' ({err.strip()[-500:]})' if err.strip() else ''}"
+        raise SmokeTestError(msg)
+
+
 async def smoke_test(ctr: dagger.Container, spec: RunnerSpec) -> str:
     """Run ``<runner_dir>/run.sh --version`` as the image user; return the version line."""
     await check_contract(ctr, spec)
@@ -79,4 +106,6 @@ async def smoke_test(ctr: dagger.Container, spec: RunnerSpec) -> str:
             f'"{spec.runner_version}", found none (exit code {code}). Output:\n{output}'
         )
         raise SmokeTestError(msg)
+    if spec.with_docker_cli:
+        await check_docker_cli(ctr, spec)
     return line

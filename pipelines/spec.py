@@ -11,7 +11,7 @@ import datetime
 import enum
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -19,11 +19,18 @@ from pipelines.errors import InvalidSpecError
 
 # --- Pinned defaults (one per line) -------------------------------------------
 RUNNER_VERSION = "2.337.0"
-HOOKS_VERSION = "0.8.1"
+HOOKS_VERSION = "0.7.0"  # k8s/, as upstream's RUNNER_CONTAINER_HOOKS_VERSION
+HOOKS_NOVOLUME_VERSION = "0.8.1"  # k8s-novolume/: the same k8s asset, 0.8.0+ (no runner volume)
 BASE_IMAGE = "mcr.microsoft.com/dotnet/runtime-deps:8.0-noble"
 RUNNER_BASE_URL = "https://github.com/actions/runner/releases/download"
 HOOKS_BASE_URL = "https://github.com/actions/runner-container-hooks/releases/download"
 DEFAULT_ARCH = "amd64"
+# Docker CLI + buildx for ARC's dind mode (hosted layout), from Docker's apt
+# repository; apt checks it against Docker's release key, pinned by fingerprint.
+DOCKER_VERSION = "29.7.1"  # docker-ce-cli, as upstream's DOCKER_VERSION
+BUILDX_VERSION = "0.36.0"  # docker-buildx-plugin, as upstream's BUILDX_VERSION
+DOCKER_APT_URL = "https://download.docker.com/linux"
+DOCKER_KEY_FINGERPRINT = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"  # Docker's release key
 
 # Docker/OCI architecture -> architecture in the runner's asset name. The runner
 # also ships 32-bit `arm`; it is not offered here (no user asked for it).
@@ -121,6 +128,7 @@ CONTRACTS: Mapping[Layout, ImageContract] = MappingProxyType(
 # a label or an engine call unchanged.
 _VERSION = re.compile(r"[0-9]{1,9}\.[0-9]{1,9}\.[0-9]{1,9}")
 _SHA256 = re.compile(r"[0-9A-Fa-f]{64}")
+_FINGERPRINT = re.compile(r"[0-9A-Fa-f]{40}")
 
 # A docker reference: [host[:port]/]path[:tag][@sha256:digest]
 _HOST_PART = r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])"
@@ -217,6 +225,19 @@ def check_base_url(name: str, value: str) -> str:
     return value.rstrip("/")
 
 
+def check_fingerprint(name: str, value: str) -> str:
+    """Return an OpenPGP v4 fingerprint as 40 uppercase hex digits (spaces dropped)."""
+    bare = value.replace(" ", "") if isinstance(value, str) else ""
+    # Checked before upper(): some non-ASCII letters uppercase to ASCII ones ("\ufb00" -> "FF").
+    if not _FINGERPRINT.fullmatch(bare):
+        expected = (
+            f"an OpenPGP fingerprint of 40 hexadecimal characters (spaces allowed), e.g. {DOCKER_KEY_FINGERPRINT}"
+        )
+        msg = refused(name, value, expected)
+        raise InvalidSpecError(msg)
+    return bare.upper()
+
+
 def check_created(value: str | None) -> str | None:
     """Return an RFC 3339 timestamp unchanged, or None."""
     if value is None:
@@ -293,6 +314,9 @@ class RunnerSpec:
 
     runner_version: str = RUNNER_VERSION
     hooks_version: str = HOOKS_VERSION
+    """Hooks release unpacked into k8s/ (ARC's kubernetes mode)."""
+    hooks_novolume_version: str = HOOKS_NOVOLUME_VERSION
+    """Hooks release unpacked into k8s-novolume/ (ARC's kubernetes-novolume mode)."""
     arch: str = DEFAULT_ARCH
     base_image: str = BASE_IMAGE
     layout: Layout = DEFAULT_LAYOUT
@@ -304,7 +328,15 @@ class RunnerSpec:
     allow_unverified: bool = False
     """Build even when an asset's SHA-256 is unknown, and skip the comparison."""
     novolume_hooks: bool = True
-    """Also ship the k8s-novolume hooks (hooks 0.8.x; ARC's chart points at them)."""
+    """Also ship k8s-novolume/ (ARC's kubernetes-novolume mode points at it)."""
+    docker_cli: bool = False
+    """Install Docker's CLI and buildx plugin (hosted layout only; ARC's dind mode)."""
+    docker_version: str = DOCKER_VERSION
+    buildx_version: str = BUILDX_VERSION
+    docker_apt_url: str = DOCKER_APT_URL
+    """Docker's apt repositories: <url>/<os id>/ (dists/, pool/, gpg)."""
+    docker_key_fingerprint: str = DOCKER_KEY_FINGERPRINT
+    """The only key apt may trust for that repository."""
     source: str | None = None
     revision: str | None = None
     created: str | None = None
@@ -318,11 +350,16 @@ class RunnerSpec:
             "layout": parse_layout(self.layout),
             "runner_version": check_version("runner_version", self.runner_version),
             "hooks_version": check_version("hooks_version", self.hooks_version),
+            "hooks_novolume_version": check_version("hooks_novolume_version", self.hooks_novolume_version),
             "runner_sha256": check_sha256("runner_sha256", self.runner_sha256),
             "hooks_sha256": check_sha256("hooks_sha256", self.hooks_sha256),
             "hooks_novolume_sha256": check_sha256("hooks_novolume_sha256", self.hooks_novolume_sha256),
             "runner_base_url": check_base_url("runner_base_url", self.runner_base_url),
             "hooks_base_url": check_base_url("hooks_base_url", self.hooks_base_url),
+            "docker_version": check_version("docker_version", self.docker_version),
+            "buildx_version": check_version("buildx_version", self.buildx_version),
+            "docker_apt_url": check_base_url("docker_apt_url", self.docker_apt_url),
+            "docker_key_fingerprint": check_fingerprint("docker_key_fingerprint", self.docker_key_fingerprint),
             "source": None if self.source is None else check_base_url("source", self.source),
             "created": check_created(self.created),
             "revision": check_revision(self.revision),
@@ -348,6 +385,11 @@ class RunnerSpec:
         return f"{self.arch}/{self.layout.value}"
 
     @property
+    def with_docker_cli(self) -> bool:
+        """Whether this image gets the Docker CLI: asked for, and the hosted layout."""
+        return self.docker_cli and self.layout is Layout.HOSTED
+
+    @property
     def runner_asset(self) -> str:
         return f"actions-runner-linux-{self.runner_arch}-{self.runner_version}.tar.gz"
 
@@ -357,7 +399,7 @@ class RunnerSpec:
 
     @property
     def hooks_asset(self) -> str:
-        return f"actions-runner-hooks-k8s-{self.hooks_version}.zip"
+        return hooks_asset_name(self.hooks_version)
 
     @property
     def hooks_url(self) -> str:
@@ -365,42 +407,74 @@ class RunnerSpec:
 
     @property
     def hooks_novolume_asset(self) -> str:
-        # Not confirmed from a release page: upstream-facts.md only says the
-        # image ships k8s-novolume/ with hooks 0.8.x. This name follows the
-        # k8s/docker assets' pattern; pass --novolume-hooks=false if it is wrong.
-        return f"actions-runner-hooks-k8s-novolume-{self.hooks_version}.zip"
+        # Upstream publishes no separate novolume zip: k8s-novolume/ is the
+        # k8s asset of another (0.8.0+) release, as in upstream's Dockerfile.
+        return hooks_asset_name(self.hooks_novolume_version)
 
     @property
     def hooks_novolume_url(self) -> str:
-        return f"{self.hooks_base_url}/v{self.hooks_version}/{self.hooks_novolume_asset}"
+        return f"{self.hooks_base_url}/v{self.hooks_novolume_version}/{self.hooks_novolume_asset}"
 
 
-# Settings shared by every arch and layout of one run: the module object's
-# arguments and the CLI's common flags carry them under these same names.
-SHARED_SETTINGS = (
-    "runner_version",
-    "hooks_version",
-    "base_image",
-    "runner_base_url",
-    "hooks_base_url",
-    "hooks_sha256",
-    "hooks_novolume_sha256",
-    "allow_unverified",
-    "novolume_hooks",
-    "source",
-    "revision",
-    "created",
+def hooks_asset_name(version: str) -> str:
+    """The k8s hooks asset of one runner-container-hooks release (its only k8s asset)."""
+    return f"actions-runner-hooks-k8s-{version}.zip"
+
+
+# Settings shared by every arch and layout of one run: RunnerSpec field -> the
+# name the module object's arguments and the CLI's common flags give it. The
+# sums are "checksum" there: `dagger call` spells a name's digits as words of
+# their own (runner_sha256 would be --runner-sha-256), so no flag has digits.
+SHARED_SETTINGS: Mapping[str, str] = MappingProxyType(
+    {
+        "runner_version": "runner_version",
+        "hooks_version": "hooks_version",
+        "hooks_novolume_version": "hooks_novolume_version",
+        "base_image": "base_image",
+        "runner_base_url": "runner_base_url",
+        "hooks_base_url": "hooks_base_url",
+        "hooks_sha256": "hooks_checksum",
+        "hooks_novolume_sha256": "hooks_novolume_checksum",
+        "allow_unverified": "allow_unverified",
+        "novolume_hooks": "novolume_hooks",
+        "docker_cli": "docker_cli",
+        "docker_version": "docker_version",
+        "buildx_version": "buildx_version",
+        "docker_apt_url": "docker_apt_url",
+        "docker_key_fingerprint": "docker_key_fingerprint",
+        "source": "source",
+        "revision": "revision",
+        "created": "created",
+    }
 )
+RUNNER_CHECKSUM_FORM = "ARCH=SHA256"
 
 
-def spec_from_settings(settings: object, *, arch: str, layout: str, runner_sha256: str | None = None) -> RunnerSpec:
-    """The spec for one arch and layout, from an object holding SHARED_SETTINGS.
+def parse_runner_checksums(values: Sequence[str] | None) -> dict[str, str]:
+    """{arch: sha256} from --runner-checksum values of the form ARCH=SHA256, each arch at most once."""
+    sums: dict[str, str] = {}
+    for value in values or ():
+        arch, sep, sha = value.partition("=") if isinstance(value, str) else ("", "", "")
+        if not sep or arch not in RUNNER_ARCH or arch in sums:
+            why = f"{arch} given twice" if arch in sums else "not of that form"
+            expected = (
+                f"{RUNNER_CHECKSUM_FORM} with ARCH one of {', '.join(ARCHES)}, each arch once ({why}); "
+                "e.g. --runner-checksum arm64=<64 hex>"
+            )
+            msg = refused("runner_checksum", value, expected)
+            raise InvalidSpecError(msg)
+        sums[arch] = str(check_sha256(f"runner_checksum {arch}", sha))
+    return sums
 
-    The runner sum is the one given, else the settings' ``runner_sha256_<arch>``.
+
+def spec_from_settings(settings: object, *, arch: str, layout: str) -> RunnerSpec:
+    """The spec for one arch and layout, from an object holding SHARED_SETTINGS' names.
+
+    The runner sum is the settings' ``runner_checksums`` entry for arch, if any.
     """
     return RunnerSpec(
-        **{name: getattr(settings, name) for name in SHARED_SETTINGS},
+        **{field: getattr(settings, name) for field, name in SHARED_SETTINGS.items()},
         arch=arch,
         layout=layout,
-        runner_sha256=runner_sha256 or getattr(settings, f"runner_sha256_{arch}", None),
+        runner_sha256=parse_runner_checksums(getattr(settings, "runner_checksums", None)).get(arch),
     )

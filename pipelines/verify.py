@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 
-import anyio
 import dagger
 
 from pipelines.build import build
-from pipelines.errors import InvalidSpecError, RunnerImageError
+from pipelines.concurrently import gather
+from pipelines.errors import InvalidSpecError
 from pipelines.smoke import smoke_test
 from pipelines.spec import RunnerSpec
 
@@ -62,39 +63,4 @@ async def verify_all(
 ) -> list[Verified]:
     """Build and smoke-test every spec concurrently; results in the order of specs."""
     check_specs(specs, archives)
-    results: dict[int, Verified] = {}
-
-    async def one(index: int, spec: RunnerSpec) -> None:
-        results[index] = await build_and_test(client, spec, archives)
-
-    failure: BaseException | None = None
-    try:
-        async with anyio.create_task_group() as tg:
-            for index, spec in enumerate(specs):
-                tg.start_soon(one, index, spec)
-    except BaseExceptionGroup as group:
-        failure = unwrap(group)
-    if failure is not None:
-        raise failure  # outside the handler, so each error keeps its own cause
-    return [results[index] for index in range(len(specs))]
-
-
-def unwrap(group: BaseExceptionGroup) -> BaseException:
-    """One of our errors as itself, several as one RunnerImageError, else the group."""
-    leaves = _leaves(group)
-    if not all(isinstance(e, RunnerImageError) for e in leaves):
-        return group
-    if len(leaves) == 1:
-        return leaves[0]
-    kinds = {type(e) for e in leaves}
-    if len(kinds) == 1:  # same stage: its prefix is printed once
-        kind = kinds.pop()
-        return kind(" | ".join(str(e.args[0]) if e.args else "" for e in leaves))
-    return RunnerImageError(" | ".join(str(e) for e in leaves))
-
-
-def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
-    found: list[BaseException] = []
-    for e in group.exceptions:
-        found.extend(_leaves(e) if isinstance(e, BaseExceptionGroup) else [e])
-    return found
+    return await gather(*(functools.partial(build_and_test, client, spec, archives) for spec in specs))

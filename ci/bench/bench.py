@@ -1,24 +1,38 @@
-"""Time and memory of the Dagger pipeline next to `docker build` of the same image.
+"""Time and memory of the Dagger pipeline next to `docker build` of the same work.
 
     sudo bash ci/testenv.sh up && eval "$(bash ci/testenv.sh env)"
-    python -m ci.bench.bench [--runs 3] [--arch amd64] [--runner-mb 130]
+    python -m ci.bench.bench image [--runs 3] [--arch amd64] [--runner-mb 130]
+    python -m ci.bench.bench ci    [--runs 2] [--runner-mb 130]
+    python -m ci.bench.bench bump  [--arch amd64] [--runner-mb 130]
 
-Both sides build the hosted layout for one arch from the same local base image
-and the same archives (a fixture runner tarball padded with incompressible
-bytes to the size of a real one, and the hooks zips), verify the SHA-256
-before unpacking, and install the same packages from the same Debian mirror.
-"cold" empties the build cache first (the engine's, or BuildKit's in dockerd,
-and the pulled base); "warm" runs again on a full cache. Peak memory is the
-largest sum of resident memory, sampled every 0.2 s, over the processes doing
-the work: the engine container's process tree plus the client for Dagger;
-dockerd and containerd with their children plus the docker CLI for the peer.
-Prints a table; asserts nothing.
+image: one image (hosted layout, one arch), the pipeline's `build` against
+`docker build --platform linux/<arch>` of ci/bench/Dockerfile, "cold" (build
+cache and pulled base emptied first) and "warm" (again, on a full cache),
+with Dagger's session start-up (connect, one query, close) on a line of its
+own. ci: the CI workload, both arches x both layouts built and smoke-tested:
+the pipeline's `verify_all` (what `dagger call ci` runs) against a user's
+script of the same work, a `docker build` per image then `docker run ...
+run.sh --version` in it, one after the other. bump: a warm build, then the
+same build with a new runner version; prints the steps the engine ran again
+and the ones it took from its cache (its progress log's DONE and CACHED).
+
+Both sides use the same local base image, the same archives (a fixture
+runner tarball padded with incompressible bytes to a real one's size, and the
+hooks zips), verify SHA-256 before unpacking, and install the same packages
+from the same Debian mirror; the pipeline reads the archives from a server on
+127.0.0.1 (as from a release mirror), docker from its build context. Peak
+memory is the largest sum of resident memory, sampled every 0.2 s, over the
+processes doing the work: the engine container's process tree plus the
+client for Dagger; dockerd and containerd with their children plus the docker
+CLI for the peer. Prints tables and the ratio of medians; asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -35,11 +49,13 @@ import dagger
 
 from pipelines.build import build
 from pipelines.spec import Layout, RunnerSpec
+from pipelines.verify import verify_all
 from tests.engine import fixtures
 
 HERE = Path(__file__).parent
 DOCKER = "/usr/bin/docker"  # Debian's client, matching Debian's dockerd
-VERSION, HOOKS = "2.399.1", "0.9.2"
+VERSION, BUMPED, HOOKS, HOOKS_NOVOLUME = "2.399.1", "2.399.2", "0.7.9", "0.9.2"
+ARCHES = ("amd64", "arm64")
 
 
 # --- memory sampling ---------------------------------------------------------
@@ -107,107 +123,296 @@ def engine_pid() -> int:
     return int(out.stdout)
 
 
-# --- the two builds ------------------------------------------------------------
+# --- inputs --------------------------------------------------------------------
 
 
-def make_inputs(root: Path, arch: str, runner_mb: int) -> dict[str, Path]:
-    runner_arch = {"amd64": "x64", "arm64": "arm64"}[arch]
-    names = {
-        "runner": f"actions-runner-linux-{runner_arch}-{VERSION}.tar.gz",
-        "hooks": f"actions-runner-hooks-k8s-{HOOKS}.zip",
-        "novolume": f"actions-runner-hooks-k8s-novolume-{HOOKS}.zip",
-    }
+def spec_for(base: str, arch: str, layout: Layout, mirror: str, version: str = VERSION) -> RunnerSpec:
+    return RunnerSpec(
+        runner_version=version,
+        hooks_version=HOOKS,
+        hooks_novolume_version=HOOKS_NOVOLUME,
+        arch=arch,
+        base_image=base,
+        layout=layout,
+        runner_base_url=f"{mirror}/runner",
+        hooks_base_url=f"{mirror}/hooks",
+    )
+
+
+def write_inputs(mirror_root: Path, spec: RunnerSpec, runner_mb: int) -> tuple[Path, dict[str, str]]:
+    """spec's archives under mirror_root (release layout) and a docker build context; (context, sums)."""
     data = {
-        "runner": fixtures.runner_tarball(VERSION, runner_arch, padding=os.urandom(runner_mb * 1024 * 1024)),
-        "hooks": fixtures.hooks_zip(HOOKS),
-        "novolume": fixtures.hooks_zip(HOOKS, "k8s-novolume"),
+        f"runner/v{spec.runner_version}/{spec.runner_asset}": fixtures.runner_tarball(
+            spec.runner_version, spec.runner_arch, padding=os.urandom(runner_mb * 1024 * 1024)
+        ),
+        f"hooks/v{spec.hooks_version}/{spec.hooks_asset}": fixtures.hooks_zip(spec.hooks_version),
+        f"hooks/v{spec.hooks_novolume_version}/{spec.hooks_novolume_asset}": fixtures.hooks_zip(
+            spec.hooks_novolume_version
+        ),
     }
-    paths = {}
-    for key, name in names.items():
-        (root / name).write_bytes(data[key])
-        paths[key] = root / name
-    sums = "".join(f"{fixtures.sha256(data[k])}  {names[k]}\n" for k in names)
-    (root / "SHA256SUMS").write_text(sums)
-    shutil.copy(HERE / "Dockerfile", root / "Dockerfile")
-    return paths
+    context = mirror_root / f"context-{spec.arch}-{spec.runner_version}"
+    context.mkdir()
+    sums = {}
+    for rel, blob in data.items():
+        path = mirror_root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(blob)
+        os.link(path, context / path.name)
+        sums[path.name] = fixtures.sha256(blob)
+    (context / "SHA256SUMS").write_text("".join(f"{digest}  {name}\n" for name, digest in sums.items()))
+    shutil.copy(HERE / "Dockerfile", context / "Dockerfile")
+    return context, sums
 
 
-async def dagger_build(spec: RunnerSpec, paths: dict[str, Path], *, cold: bool) -> tuple[float, int]:
-    if cold:
+def with_sums(spec: RunnerSpec, sums: dict[str, str]) -> RunnerSpec:
+    return RunnerSpec(
+        **{
+            f: getattr(spec, f)
+            for f in ("runner_version", "hooks_version", "hooks_novolume_version", "arch", "base_image", "layout")
+        },
+        runner_base_url=spec.runner_base_url,
+        hooks_base_url=spec.hooks_base_url,
+        runner_sha256=sums[spec.runner_asset],
+        hooks_sha256=sums[spec.hooks_asset],
+        hooks_novolume_sha256=sums[spec.hooks_novolume_asset],
+    )
+
+
+# --- the two sides ----------------------------------------------------------------
+
+
+def dagger_roots() -> list[int]:
+    return [engine_pid(), os.getpid()]  # the client CLI is a child of this process
+
+
+def docker_roots() -> list[int]:
+    return pidof("dockerd") + pidof("containerd") + [os.getpid()]
+
+
+def measure(work: Callable[[], object], roots: Callable[[], list[int]]) -> tuple[float, int]:
+    """(seconds, peak KiB) of work."""
+    with peak_memory(roots) as peak:
+        start = time.monotonic()
+        work()
+        elapsed = time.monotonic() - start
+    return elapsed, peak[0]
+
+
+def empty_dagger_cache() -> None:
+    async def prune() -> None:
         async with dagger.connection(dagger.Config(log_output=open(os.devnull, "w"))):  # noqa: ASYNC230
             await dagger.dag.engine().local_cache().prune()
-    roots = lambda: [engine_pid(), os.getpid()]  # noqa: E731 - the client's children are in os.getpid()'s tree
-    with peak_memory(roots) as peak:
-        start = time.monotonic()
-        async with dagger.connection(dagger.Config(log_output=open(os.devnull, "w"))):  # noqa: ASYNC230
-            dag = dagger.dag
-            files = {k: dag.host().file(str(p)) for k, p in paths.items()}
-            ctr = await build(dag, spec, files["runner"], files["hooks"], files["novolume"])
-            await ctr.sync()
-        elapsed = time.monotonic() - start
-    return elapsed, peak[0]
+
+    anyio.run(prune)
 
 
-def docker_build(context: Path, spec: RunnerSpec, paths: dict[str, Path], *, cold: bool) -> tuple[float, int]:
-    if cold:
-        subprocess.run([DOCKER, "builder", "prune", "-af"], capture_output=True, check=True)
-        subprocess.run([DOCKER, "rmi", "-f", spec.base_image], capture_output=True, check=False)
+def empty_docker_cache(base: str) -> None:
+    subprocess.run([DOCKER, "builder", "prune", "-af"], capture_output=True, check=True)
+    subprocess.run([DOCKER, "rmi", "-f", base], capture_output=True, check=False)
+
+
+def dagger_session(work: Callable[[dagger.Client], object], log: Path | None = None) -> None:
+    """Run work(dag) in one Dagger session (its progress log to log, if given)."""
+
+    async def session() -> None:
+        with (log or Path(os.devnull)).open("w") as out:
+            async with dagger.connection(dagger.Config(log_output=out)):
+                await work(dagger.dag)  # type: ignore[misc]
+
+    anyio.run(session)
+
+
+def session_startup() -> float:
+    """Seconds to connect, ask the engine its version, and close: what every dagger command pays first."""
+
+    async def version(dag: dagger.Client) -> None:
+        await dag.version()
+
+    start = time.monotonic()
+    dagger_session(version)
+    return time.monotonic() - start
+
+
+def docker_build(context: Path, spec: RunnerSpec, tag: str, log: Path | None = None) -> None:
     command = [
-        DOCKER, "build", "--network", "host", "--platform", spec.platform, "-t", "runner-image-bench:peer",
+        DOCKER, "build", "--progress=plain", "--network", "host", "--platform", spec.platform,
+        "--target", spec.layout.value, "-t", tag,
         "--build-arg", f"BASE_IMAGE={spec.base_image}",
-        "--build-arg", f"RUNNER_ASSET={paths['runner'].name}",
-        "--build-arg", f"HOOKS_ASSET={paths['hooks'].name}",
-        "--build-arg", f"NOVOLUME_ASSET={paths['novolume'].name}",
+        "--build-arg", f"RUNNER_ASSET={spec.runner_asset}",
+        "--build-arg", f"HOOKS_ASSET={spec.hooks_asset}",
+        "--build-arg", f"NOVOLUME_ASSET={spec.hooks_novolume_asset}",
         str(context),
     ]  # fmt: skip
-    roots = lambda: pidof("dockerd") + pidof("containerd") + [os.getpid()]  # noqa: E731
-    with peak_memory(roots) as peak:
-        start = time.monotonic()
-        subprocess.run(command, env={**os.environ, "DOCKER_BUILDKIT": "1"}, capture_output=True, check=True)
-        elapsed = time.monotonic() - start
-    return elapsed, peak[0]
+    done = subprocess.run(
+        command, env={**os.environ, "DOCKER_BUILDKIT": "1"}, capture_output=True, text=True, check=False
+    )
+    if log:
+        log.write_text(done.stderr)
+    if done.returncode:
+        sys.exit(f"docker build failed:\n{done.stderr[-3000:]}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m ci.bench.bench", description=__doc__.splitlines()[0])
-    p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--arch", choices=("amd64", "arm64"), default="amd64")
-    p.add_argument("--runner-mb", type=int, default=130, help="size of the runner tarball (a real one is ~130 MB)")
-    args = p.parse_args(argv)
-    base = os.environ.get("RIE_BASE_IMAGE") or sys.exit('RIE_BASE_IMAGE unset: eval "$(bash ci/testenv.sh env)"')
-    with tempfile.TemporaryDirectory(prefix="runner-image-bench.") as tmp:
-        context = Path(tmp)
-        paths = make_inputs(context, args.arch, args.runner_mb)
-        sums = {
-            name: digest
-            for digest, name in (line.split() for line in (context / "SHA256SUMS").read_text().splitlines())
-        }
-        spec = RunnerSpec(
-            runner_version=VERSION,
-            hooks_version=HOOKS,
-            arch=args.arch,
-            base_image=base,
-            layout=Layout.HOSTED,
-            runner_sha256=sums[paths["runner"].name],
-            hooks_sha256=sums[paths["hooks"].name],
-            hooks_novolume_sha256=sums[paths["novolume"].name],
-        )
-        results: dict[tuple[str, str], list[tuple[float, int]]] = {}
-        for _ in range(args.runs):
-            for cold in (True, False):
-                mode = "cold" if cold else "warm"
-                results.setdefault(("dagger pipeline", mode), []).append(
-                    anyio.run(lambda c=cold: dagger_build(spec, paths, cold=c))
-                )
-                results.setdefault(("docker build", mode), []).append(docker_build(context, spec, paths, cold=cold))
-                print(".", end="", flush=True, file=sys.stderr)
-    print(f"\nhosted layout, linux/{args.arch}, runner tarball {args.runner_mb} MB, {args.runs} runs each")
+def docker_smoke(spec: RunnerSpec, tag: str) -> None:
+    done = subprocess.run(
+        [DOCKER, "run", "--rm", "--platform", spec.platform, tag, spec.contract.run_sh, "--version"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if spec.runner_version not in done.stdout.split():
+        sys.exit(f"docker run {tag}: expected {spec.runner_version} in the output, found:\n{done.stdout}{done.stderr}")
+
+
+# --- reports ------------------------------------------------------------------------
+
+Results = dict[tuple[str, str], list[tuple[float, int]]]
+
+
+def table(title: str, results: Results) -> None:
+    print(f"\n{title}")
     print(f"{'tool':<16} {'cache':<5} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MiB (median)':>18}")
     for (tool, mode), runs in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         secs = [r[0] for r in runs]
         mem = statistics.median(r[1] for r in runs) / 1024
         print(f"{tool:<16} {mode:<5} {statistics.median(secs):>9.1f} {min(secs):>7.1f} {max(secs):>7.1f} {mem:>18.0f}")
+    for mode in ("cold", "warm"):
+        ours, peer = results.get(("dagger pipeline", mode)), results.get(("docker", mode))
+        if ours and peer:
+            a, b = statistics.median(r[0] for r in ours), statistics.median(r[0] for r in peer)
+            print(f"ratio {mode}: dagger / docker = {a / b:.2f} (difference {a - b:+.1f} s)")
+
+
+_SPAN_START = re.compile(r"^(?P<id>\d+)\s*: [\s\u2506]*(?P<text>(withExec|withDirectory|withMountedFile|from) .*)$")
+_SPAN_END = re.compile(r"^(?P<id>\d+)\s*: [\s\u2506]*\S+ (?P<status>DONE|CACHED|ERROR) \[")
+
+
+def engine_steps(log_text: str) -> list[tuple[str, str]]:
+    """(DONE|CACHED, step) for each exec, copy and pull in a Dagger progress log."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", log_text)
+    started: dict[str, str] = {}
+    steps = []
+    for line in plain.splitlines():
+        if m := _SPAN_START.match(line):
+            started.setdefault(m["id"], m["text"])
+        elif (m := _SPAN_END.match(line)) and m["id"] in started:
+            steps.append((m["status"], started.pop(m["id"])[:110]))
+    return steps
+
+
+def docker_steps(log_text: str) -> list[tuple[str, str]]:
+    """(DONE|CACHED, step) for each Dockerfile step in `docker build --progress=plain` output."""
+    names: dict[str, str] = {}
+    status: dict[str, str] = {}
+    for line in log_text.splitlines():
+        if m := re.match(r"^#(\d+) (\[.*)$", line):
+            names.setdefault(m[1], m[2][:110])
+        elif m := re.match(r"^#(\d+) (DONE|CACHED)\b", line):
+            status[m[1]] = m[2]
+    return [(status[i], names[i]) for i in names if i in status and "[internal]" not in names[i]]
+
+
+# --- workloads ------------------------------------------------------------------------
+
+
+def image_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
+    with fixtures.FileServer(tmp) as server:
+        spec = spec_for(base, args.arch, Layout.HOSTED, server.url)
+        context, sums = write_inputs(tmp, spec, args.runner_mb)
+        spec = with_sums(spec, sums)
+        results: Results = {}
+        startup = []
+        for _ in range(args.runs):
+            for cold in (True, False):
+                mode = "cold" if cold else "warm"
+                if cold:
+                    empty_dagger_cache()
+
+                async def one(dag: dagger.Client) -> None:
+                    await (await build(dag, spec)).sync()
+
+                run = measure(lambda: dagger_session(one), dagger_roots)
+                results.setdefault(("dagger pipeline", mode), []).append(run)
+                if cold:
+                    empty_docker_cache(base)
+                run = measure(lambda: docker_build(context, spec, "runner-image-bench:peer"), docker_roots)
+                results.setdefault(("docker", mode), []).append(run)
+                print(".", end="", flush=True, file=sys.stderr)
+            startup.append(session_startup())
+    table(f"one image: hosted layout, linux/{args.arch}, runner tarball {args.runner_mb} MB, {args.runs} runs each",
+          results)  # fmt: skip
+    print(f"dagger session start-up (connect, one query, close): median {statistics.median(startup):.1f} s")
+
+
+def ci_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
+    with fixtures.FileServer(tmp) as server:
+        specs, contexts = [], {}
+        for arch in ARCHES:
+            hosted = spec_for(base, arch, Layout.HOSTED, server.url)
+            context, sums = write_inputs(tmp, hosted, args.runner_mb)
+            contexts[arch] = context
+            specs += [with_sums(spec_for(base, arch, layout, server.url), sums) for layout in Layout]
+
+        async def pipeline(dag: dagger.Client) -> None:
+            await verify_all(dag, specs)
+
+        def script() -> None:
+            for spec in specs:
+                tag = f"runner-image-bench:{spec.arch}-{spec.layout.value}"
+                docker_build(contexts[spec.arch], spec, tag)
+                docker_smoke(spec, tag)
+
+        results: Results = {}
+        for _ in range(args.runs):
+            for cold in (True, False):
+                mode = "cold" if cold else "warm"
+                if cold:
+                    empty_dagger_cache()
+                results.setdefault(("dagger pipeline", mode), []).append(
+                    measure(lambda: dagger_session(pipeline), dagger_roots)
+                )
+                if cold:
+                    empty_docker_cache(base)
+                results.setdefault(("docker", mode), []).append(measure(script, docker_roots))
+                print(".", end="", flush=True, file=sys.stderr)
+    table(f"CI workload: {len(specs)} images (amd64, arm64 x hosted, minimal) built and smoke-tested, "
+          f"runner tarball {args.runner_mb} MB, {args.runs} runs each", results)  # fmt: skip
+
+
+def bump_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
+    with fixtures.FileServer(tmp) as server:
+        old = spec_for(base, args.arch, Layout.HOSTED, server.url)
+        new = spec_for(base, args.arch, Layout.HOSTED, server.url, version=BUMPED)
+        (old_ctx, old_sums), (new_ctx, new_sums) = write_inputs(tmp, old, args.runner_mb), write_inputs(
+            tmp, new, args.runner_mb
+        )
+        old, new = with_sums(old, old_sums), with_sums(new, new_sums)
+        log = tmp / "dagger.log"
+        for spec in (old, new):
+
+            async def one(dag: dagger.Client, spec: RunnerSpec = spec) -> None:
+                await (await build(dag, spec)).sync()
+
+            dagger_session(one, log)
+        docker_build(old_ctx, old, "runner-image-bench:old")
+        docker_build(new_ctx, new, "runner-image-bench:new", tmp / "docker.log")
+    print(f"\nrunner bump {VERSION} -> {BUMPED}, hosted layout, linux/{args.arch}: steps of the second build")
+    dagger_log, docker_log = log.read_text(), (tmp / "docker.log").read_text()
+    for tool, steps in (("dagger", engine_steps(dagger_log)), ("docker", docker_steps(docker_log))):
+        print(f"{tool}: {sum(s == 'DONE' for s, _ in steps)} ran again, {sum(s == 'CACHED' for s, _ in steps)} cached")
+        for status, step in steps:
+            print(f"  {status:<6} {step}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m ci.bench.bench", description=__doc__.splitlines()[0])
+    p.add_argument("workload", choices=("image", "ci", "bump"), nargs="?", default="image")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--arch", choices=ARCHES, default="amd64")
+    p.add_argument("--runner-mb", type=int, default=130, help="size of the runner tarball (a real one is ~130 MB)")
+    args = p.parse_args(argv)
+    base = os.environ.get("RIE_BASE_IMAGE") or sys.exit('RIE_BASE_IMAGE unset: eval "$(bash ci/testenv.sh env)"')
+    with tempfile.TemporaryDirectory(prefix="runner-image-bench.") as tmp:
+        {"image": image_workload, "ci": ci_workload, "bump": bump_workload}[args.workload](args, base, Path(tmp))
 
 
 if __name__ == "__main__":
-    main()
+    with contextlib.suppress(KeyboardInterrupt):
+        main()

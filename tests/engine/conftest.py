@@ -18,11 +18,14 @@ from pathlib import Path
 import dagger
 import pytest
 
-from tests.engine import fixtures
+from tests.engine import apt_repo, fixtures
 
 HERE = Path(__file__).parent
 RUNNER_VERSION = "2.399.1"  # a version no real release has, so a real download can never pass
-HOOKS_VERSION = "0.9.2"
+# Two hooks releases, as upstream's image has (0.7.0 in k8s/, 0.8.1 in k8s-novolume/);
+# neither is a real one either.
+HOOKS_VERSION = "0.7.9"
+HOOKS_NOVOLUME_VERSION = "0.9.2"
 
 
 def _missing_engine() -> str | None:
@@ -79,13 +82,19 @@ async def dag(dagger_log: Path) -> AsyncIterator[dagger.Client]:
 def mirror(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fixtures.ReleaseMirror]:
     """GitHub-release-like downloads of the fixture archives, served on 127.0.0.1."""
     root = tmp_path_factory.mktemp("releases")
-    sums = fixtures.write_release_mirror(root, runner_version=RUNNER_VERSION, hooks_version=HOOKS_VERSION)
+    sums = fixtures.write_release_mirror(
+        root,
+        runner_version=RUNNER_VERSION,
+        hooks_version=HOOKS_VERSION,
+        hooks_novolume_version=HOOKS_NOVOLUME_VERSION,
+    )
     with fixtures.FileServer(root) as server:
         yield fixtures.ReleaseMirror(
             root=root,
             base_url=server.url,
             runner_version=RUNNER_VERSION,
             hooks_version=HOOKS_VERSION,
+            hooks_novolume_version=HOOKS_NOVOLUME_VERSION,
             sums=sums,
         )
 
@@ -105,3 +114,38 @@ def auth_registry() -> tuple[str, str, str]:
     """(address, user, password) of the registry that wants a login."""
     password = Path(os.environ["RIE_AUTH_PASSWORD_FILE"]).read_text().strip()
     return os.environ["RIE_AUTH_REGISTRY"], os.environ["RIE_AUTH_USER"], password
+
+
+# What the engine's containers see of this host: the engine runs with host
+# networking, so the gateway of its containers' bridge is an address of this
+# host. A file server there is what apt inside a build container can reach
+# (127.0.0.1 in a container is the container's own).
+GATEWAY_SCRIPT = "awk '$2 == \"00000000\" { print $3; exit }' /proc/net/route"
+
+
+async def container_gateway(dag: dagger.Client, base_image: str) -> str:
+    """The IPv4 default gateway of a container the engine runs, from /proc/net/route (little-endian hex)."""
+    raw = (await dag.container().from_(base_image).with_exec(["sh", "-c", GATEWAY_SCRIPT]).stdout()).strip()
+    return ".".join(str(int(raw[i : i + 2], 16)) for i in (6, 4, 2, 0))
+
+
+@pytest.fixture(scope="session")
+def tools_cache() -> Path:
+    """Where tools built for fixtures (buildx) are kept between runs."""
+    cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    path = Path(os.environ.get("RIE_TOOLS_CACHE") or cache_home / "runner-image-tools")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+async def apt_repos(
+    dag: dagger.Client, base_image: str, tools_cache: Path, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[apt_repo.AptRepos]:
+    """Docker-like signed apt repositories (good, bad-signature, wrong-key, bad-sum) that build containers reach."""
+    buildx = {arch: apt_repo.build_buildx(tools_cache, arch) for arch in apt_repo.ARCHES}
+    docker_version, docker = apt_repo.docker_clients(tools_cache)
+    root = tmp_path_factory.mktemp("apt")
+    gateway = await container_gateway(dag, base_image)
+    with fixtures.FileServer(root, host=gateway) as server:
+        yield apt_repo.write_apt_repos(root, server.url, buildx=buildx, docker=docker, docker_version=docker_version)

@@ -62,8 +62,13 @@ exit 2
 """
 
 CONFIG_SH = "#!/bin/bash\necho 'config.sh fixture'\n"
+# externals/ as the release has it (node for JavaScript actions): ARC's dind
+# init container copies it with `cp -r /home/runner/externals/. /home/runner/tmpDir/`.
+EXTERNALS_NODE = "#!/bin/sh\necho 'node fixture v20'\n"
+EXTERNALS_NODE_PATH = "externals/node20/bin/node"
 ENV_SH = "#!/bin/bash\necho 'env.sh fixture'\n"
-HOOKS_INDEX_JS = "// runner-container-hooks fixture ({flavour} {version})\nconsole.log('hooks {version}');\n"
+# Each zip says which release it is, so a test can tell k8s/ from k8s-novolume/.
+HOOKS_INDEX_JS = "// runner-container-hooks fixture ({flavour} {version})\nconsole.log('hooks {flavour} {version}');\n"
 
 
 def _add(tar: tarfile.TarFile, name: str, text: str, mode: int) -> None:
@@ -92,12 +97,14 @@ def runner_tarball(version: str, runner_arch: str, *, with_run_sh: bool = True, 
         _add(tar, "./run-helper.sh", RUN_HELPER_SH, 0o755)
         _add(tar, "./config.sh", CONFIG_SH, 0o755)
         _add(tar, "./env.sh", ENV_SH, 0o755)
+        _add(tar, f"./{EXTERNALS_NODE_PATH}", EXTERNALS_NODE, 0o755)
         listener = LISTENER.format(runner_arch=runner_arch, machine=UNAME_MACHINE[runner_arch], version=version)
         _add(tar, "./bin/Runner.Listener", listener, 0o755)
     return buf.getvalue()
 
 
 def hooks_zip(version: str, flavour: str = "k8s") -> bytes:
+    """actions-runner-hooks-<flavour>-<version>.zip: index.js at the top, as the release's is."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("index.js", HOOKS_INDEX_JS.format(flavour=flavour, version=version))
@@ -116,16 +123,28 @@ class ReleaseMirror:
     base_url: str
     runner_version: str
     hooks_version: str
+    """The hooks release for k8s/."""
+    hooks_novolume_version: str
+    """The hooks release whose k8s zip fills k8s-novolume/."""
     sums: dict[str, str]
 
     def sha(self, asset: str) -> str:
         return self.sums[asset]
 
+    def hooks_path(self, version: str) -> Path:
+        return self.root / f"hooks/v{version}/actions-runner-hooks-k8s-{version}.zip"
 
-def write_release_mirror(root: Path, *, runner_version: str, hooks_version: str) -> dict[str, str]:
+
+def write_release_mirror(
+    root: Path, *, runner_version: str, hooks_version: str, hooks_novolume_version: str
+) -> dict[str, str]:
     """Write good and bad assets under root/<project>/v<version>/; return their SHA-256 sums.
 
-    Good: the runner for x64 and arm64, the hooks zip (k8s and k8s-novolume).
+    Good: the runner for x64 and arm64; for each of the two hooks versions,
+    the two assets a hooks release publishes (k8s and docker zips; there is
+    no k8s-novolume asset), and what GitHub says about the release at
+    RELEASE_API_PATH: digests in the API answer for hooks_version, only the
+    release notes' "## SHA-256 Checksums" section for hooks_novolume_version.
     Bad, for the failure tests, under runner version 9.9.9: an error body of
     9 bytes where the x64 tarball should be, and an arm64 tarball without run.sh.
     """
@@ -142,33 +161,56 @@ def write_release_mirror(root: Path, *, runner_version: str, hooks_version: str)
             f"runner/v{runner_version}/actions-runner-linux-{arch}-{runner_version}.tar.gz",
             runner_tarball(runner_version, arch),
         )
-    put(f"hooks/v{hooks_version}/actions-runner-hooks-k8s-{hooks_version}.zip", hooks_zip(hooks_version))
-    put(
-        f"hooks/v{hooks_version}/actions-runner-hooks-k8s-novolume-{hooks_version}.zip",
-        hooks_zip(hooks_version, "k8s-novolume"),
-    )
+    for version in (hooks_version, hooks_novolume_version):
+        for flavour in ("k8s", "docker"):
+            put(f"hooks/v{version}/actions-runner-hooks-{flavour}-{version}.zip", hooks_zip(version, flavour))
     put("runner/v9.9.9/actions-runner-linux-x64-9.9.9.tar.gz", b"Not Found")
     put("runner/v9.9.9/actions-runner-linux-arm64-9.9.9.tar.gz", runner_tarball("9.9.9", "arm64", with_run_sh=False))
-    # Hooks 0.7.0 as the old releases are: a k8s zip, and no k8s-novolume zip.
-    put(f"hooks/v{OLD_HOOKS_VERSION}/actions-runner-hooks-k8s-{OLD_HOOKS_VERSION}.zip", hooks_zip(OLD_HOOKS_VERSION))
-    # What GitHub's releases API answers for the hooks release (assets[].digest), at RELEASE_API_PATH.
-    release = {
-        "tag_name": f"v{hooks_version}",
-        "assets": [
-            {"name": name, "digest": f"sha256:{sums[name]}"}
-            for name in (
-                f"actions-runner-hooks-k8s-{hooks_version}.zip",
-                f"actions-runner-hooks-k8s-novolume-{hooks_version}.zip",
-            )
-        ],
-    }
-    api = root / RELEASE_API_PATH.format(version=hooks_version)
-    api.parent.mkdir(parents=True, exist_ok=True)
-    api.write_text(json.dumps(release))
+
+    def release(version: str, *, digests: bool) -> dict[str, object]:
+        names = [f"actions-runner-hooks-{flavour}-{version}.zip" for flavour in ("docker", "k8s")]
+        return {
+            "tag_name": f"v{version}",
+            "body": hooks_release_notes(version, {name: sums[name] for name in names}),
+            "assets": [{"name": n, "digest": f"sha256:{sums[n]}" if digests else None} for n in names],
+        }
+
+    # The API digest answers for hooks_version; for hooks_novolume_version
+    # (as for releases older than the API's digests) only the notes do.
+    for version, digests in ((hooks_version, True), (hooks_novolume_version, False)):
+        api = root / RELEASE_API_PATH.format(version=version)
+        api.parent.mkdir(parents=True, exist_ok=True)
+        api.write_text(json.dumps(release(version, digests=digests)))
     return sums
 
 
-OLD_HOOKS_VERSION = "0.7.0"  # served with its k8s zip only, as hooks before 0.8 were
+def hooks_release_notes(version: str, sums: dict[str, str], *, crlf: bool = True) -> str:
+    """A hooks release body in the shape of runner-container-hooks' releaseNotes.md.
+
+    Other 64-hex strings sit around the sums section (a commit id in prose, a
+    sum of an unrelated file after the section) so that only the section's
+    "- <asset> <sum>" lines may be read as asset sums. GitHub's API returns
+    bodies with CRLF line ends.
+    """
+    unrelated = hashlib.sha256(f"unrelated {version}".encode()).hexdigest()
+    lines = [
+        "## Features",
+        "",
+        f"- k8s: remove dependency on the runner's volume (commit {unrelated}) [#244]",
+        "",
+        "## SHA-256 Checksums",
+        "",
+        "The SHA-256 checksums for the packages included in this build are shown below:",
+        "",
+        *(f"- {name} {digest}" for name, digest in sums.items()),
+        "",
+        "## Misc",
+        "",
+        f"- actions-runner-hooks-k8s-{version}.zip {unrelated[::-1]}",
+    ]
+    return ("\r\n" if crlf else "\n").join(lines) + "\n"
+
+
 RELEASE_API_PATH = "api/repos/actions/runner-container-hooks/releases/tags/v{version}"
 
 
@@ -178,11 +220,11 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 class FileServer:
-    """http.server on 127.0.0.1, an ephemeral port, in a daemon thread."""
+    """http.server on 127.0.0.1 (or the address given), an ephemeral port, in a daemon thread."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, host: str = "127.0.0.1") -> None:
         handler = lambda *a, **kw: _QuietHandler(*a, directory=str(root), **kw)  # noqa: E731
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = http.server.ThreadingHTTPServer((host, 0), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

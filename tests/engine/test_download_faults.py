@@ -255,24 +255,13 @@ async def test_publish_through_transient_faults_on_every_asset_succeeds(
 
 # --- through `python -m pipelines` ----------------------------------------------------------
 def cli_args(server: FaultServer, mirror: ReleaseMirror, base_image: str, *extra: str) -> list[str]:
-    v, h = mirror.runner_version, mirror.hooks_version
+    v, h, n = mirror.runner_version, mirror.hooks_version, mirror.hooks_novolume_version
     return [
-        "--runner-version",
-        v,
-        "--hooks-version",
-        h,
-        "--base-image",
-        base_image,
-        "--runner-base-url",
-        f"{server.url}/runner",
-        "--hooks-base-url",
-        f"{server.url}/hooks",
-        "--runner-sha256-amd64",
-        mirror.sha(f"actions-runner-linux-x64-{v}.tar.gz"),
-        "--hooks-sha256",
-        mirror.sha(f"actions-runner-hooks-k8s-{h}.zip"),
-        "--hooks-novolume-sha256",
-        mirror.sha(f"actions-runner-hooks-k8s-novolume-{h}.zip"),
+        *("--runner-version", v, "--hooks-version", h, "--hooks-novolume-version", n, "--base-image", base_image),
+        *("--runner-base-url", f"{server.url}/runner", "--hooks-base-url", f"{server.url}/hooks"),
+        *("--runner-checksum", f"amd64={mirror.sha(f'actions-runner-linux-x64-{v}.tar.gz')}"),
+        *("--hooks-checksum", mirror.sha(f"actions-runner-hooks-k8s-{h}.zip")),
+        *("--hooks-novolume-checksum", mirror.sha(f"actions-runner-hooks-k8s-{n}.zip")),
         *extra,
     ]
 

@@ -1,8 +1,8 @@
-"""The ways users run the pipeline: the module object's functions, and `dagger run python -m pipelines`.
+"""Client mode: the module object's functions called from Python, and `dagger run python -m pipelines`.
 
-`dagger call` itself needs the Python SDK runtime inside the engine, which our
-engine build does not have (see the README); the module object's functions are
-called here in client mode, with the same arguments `dagger call` would pass.
+`dagger call` itself is tested in test_dagger_call.py; these reach what it
+cannot: Dagger objects built here (host files, a secret set from a test
+value) and the progress log a test can read.
 """
 
 from __future__ import annotations
@@ -28,17 +28,20 @@ REPO = Path(__file__).resolve().parents[2]
 
 def module_object(mirror: ReleaseMirror, base_image: str) -> RunnerImage:
     """RunnerImage as `dagger call --base-image ... --runner-base-url ... <function>` constructs it."""
-    v, h = mirror.runner_version, mirror.hooks_version
+    v, h, n = mirror.runner_version, mirror.hooks_version, mirror.hooks_novolume_version
     return RunnerImage(
         runner_version=v,
         hooks_version=h,
+        hooks_novolume_version=n,
         base_image=base_image,
         runner_base_url=f"{mirror.base_url}/runner",
         hooks_base_url=f"{mirror.base_url}/hooks",
-        runner_sha256_amd64=mirror.sha(f"actions-runner-linux-x64-{v}.tar.gz"),
-        runner_sha256_arm64=mirror.sha(f"actions-runner-linux-arm64-{v}.tar.gz"),
-        hooks_sha256=mirror.sha(f"actions-runner-hooks-k8s-{h}.zip"),
-        hooks_novolume_sha256=mirror.sha(f"actions-runner-hooks-k8s-novolume-{h}.zip"),
+        runner_checksums=[
+            f"amd64={mirror.sha(f'actions-runner-linux-x64-{v}.tar.gz')}",
+            f"arm64={mirror.sha(f'actions-runner-linux-arm64-{v}.tar.gz')}",
+        ],
+        hooks_checksum=mirror.sha(f"actions-runner-hooks-k8s-{h}.zip"),
+        hooks_novolume_checksum=mirror.sha(f"actions-runner-hooks-k8s-{n}.zip"),
         source="https://example.invalid/runner-image",
         revision="0123456789abcdef",
     )
@@ -60,16 +63,16 @@ async def test_module_smoke_test_with_local_archives(
     dag: dagger.Client, mirror: ReleaseMirror, base_image: str
 ) -> None:
     """Air-gapped: local files stand in for the downloads, and are still verified."""
-    v, h = mirror.runner_version, mirror.hooks_version
+    v = mirror.runner_version
     obj = module_object(mirror, base_image)
     obj.runner_base_url = obj.hooks_base_url = "http://127.0.0.1:9/unreachable"
     runner = dag.host().file(str(mirror.root / f"runner/v{v}/actions-runner-linux-arm64-{v}.tar.gz"))
-    hooks = dag.host().file(str(mirror.root / f"hooks/v{h}/actions-runner-hooks-k8s-{h}.zip"))
-    novolume = dag.host().file(str(mirror.root / f"hooks/v{h}/actions-runner-hooks-k8s-novolume-{h}.zip"))
+    hooks = dag.host().file(str(mirror.hooks_path(mirror.hooks_version)))
+    novolume = dag.host().file(str(mirror.hooks_path(mirror.hooks_novolume_version)))
 
     version = await obj.smoke_test(
-        arch=Arch.arm64,
-        layout=Layout.minimal,
+        arch=Arch.ARM64,
+        layout=Layout.MINIMAL,
         runner_archive=runner,
         hooks_archive=hooks,
         hooks_novolume_archive=novolume,
@@ -107,24 +110,26 @@ def cli_env() -> dict[str, str]:
 
 
 def cli_args(mirror: ReleaseMirror, base_image: str, *extra: str) -> list[str]:
-    v, h = mirror.runner_version, mirror.hooks_version
+    v, h, n = mirror.runner_version, mirror.hooks_version, mirror.hooks_novolume_version
     return [
         "--runner-version",
         v,
         "--hooks-version",
         h,
+        "--hooks-novolume-version",
+        n,
         "--base-image",
         base_image,
         "--runner-base-url",
         f"{mirror.base_url}/runner",
         "--hooks-base-url",
         f"{mirror.base_url}/hooks",
-        "--runner-sha256-arm64",
-        mirror.sha(f"actions-runner-linux-arm64-{v}.tar.gz"),
-        "--hooks-sha256",
+        "--runner-checksum",
+        f"arm64={mirror.sha(f'actions-runner-linux-arm64-{v}.tar.gz')}",
+        "--hooks-checksum",
         mirror.sha(f"actions-runner-hooks-k8s-{h}.zip"),
-        "--hooks-novolume-sha256",
-        mirror.sha(f"actions-runner-hooks-k8s-novolume-{h}.zip"),
+        "--hooks-novolume-checksum",
+        mirror.sha(f"actions-runner-hooks-k8s-{n}.zip"),
         *extra,
     ]
 

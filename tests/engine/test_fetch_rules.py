@@ -17,12 +17,12 @@ from pipelines.errors import ChecksumError, DownloadError
 from pipelines.fetch import fetch_runner
 from pipelines.spec import Layout
 from pipelines.verify import build_and_test
-from tests.engine.fixtures import OLD_HOOKS_VERSION, RELEASE_API_PATH, ReleaseMirror
+from tests.engine.fixtures import RELEASE_API_PATH, ReleaseMirror
 from tests.engine.test_pipeline import make_spec
 
 pytestmark = pytest.mark.anyio
 
-UNSERVED = "9.9.7"  # a runner version the mirror has no asset for: any download of it is a 404
+UNSERVED = "9.9.7"  # a runner or hooks version the mirror has no asset for: any download of it is a 404
 
 
 async def test_no_known_sum_is_refused_before_downloading_and_without_asking_github(
@@ -37,7 +37,7 @@ async def test_no_known_sum_is_refused_before_downloading_and_without_asking_git
 
     message = str(caught.value)  # a download would have been a DownloadError: the asset is a 404
     assert message.startswith(f"checksum: {spec.runner_asset}: expected a known SHA-256")
-    assert "--runner-sha256" in message
+    assert "--runner-checksum amd64=<SHA-256>" in message
     assert "--allow-unverified" in message
     assert "published digests" not in caplog.text  # no releases API was asked
 
@@ -71,16 +71,14 @@ async def test_opt_out_still_reports_download_errors(
     assert "404" in message
 
 
-async def test_missing_novolume_zip_says_how_to_drop_it_and_dropping_it_builds(
+async def test_unserved_novolume_version_says_what_to_do_and_dropping_it_builds(
     dag: dagger.Client, mirror: ReleaseMirror, base_image: str
 ) -> None:
-    """Hooks before 0.8 ship no k8s-novolume zip: the error says --novolume-hooks=false, which then works."""
-    spec = dataclasses.replace(
-        make_spec(mirror, base_image, "amd64", Layout.MINIMAL),
-        hooks_version=OLD_HOOKS_VERSION,
-        hooks_sha256=mirror.sha(f"actions-runner-hooks-k8s-{OLD_HOOKS_VERSION}.zip"),
-        hooks_novolume_sha256="e" * 64,
+    """k8s-novolume/ is the k8s zip of hooks_novolume_version: a release without it is a 404 naming both ways out."""
+    spec = make_spec(
+        mirror, base_image, "amd64", Layout.MINIMAL, hooks_novolume_version=UNSERVED, hooks_novolume_sha256="e" * 64
     )
+    assert spec.hooks_novolume_asset == f"actions-runner-hooks-k8s-{UNSERVED}.zip"  # no "novolume" asset upstream
 
     with pytest.raises(DownloadError) as caught:
         await build_and_test(dag, spec)
@@ -88,33 +86,54 @@ async def test_missing_novolume_zip_says_how_to_drop_it_and_dropping_it_builds(
     message = str(caught.value)
     assert message.startswith(f"download: {spec.hooks_novolume_asset}: could not read {spec.hooks_novolume_url}")
     assert "404" in message
-    assert message.endswith("pass --novolume-hooks=false")
+    assert "--hooks-novolume-version" in message
+    assert message.endswith("--novolume-hooks=false")
 
     without = dataclasses.replace(spec, novolume_hooks=False, hooks_novolume_sha256=None)
     verified = await build_and_test(dag, without)
     assert verified.version == mirror.runner_version
-    assert await verified.container.label("dev.runner-image.hooks.version") == OLD_HOOKS_VERSION
+    assert await verified.container.label("dev.runner-image.hooks.version") == mirror.hooks_version
+    assert await verified.container.label("dev.runner-image.hooks-novolume.version") is None
     root = spec.contract.runner_dir
     ls = verified.container.with_exec(["sh", "-c", f"cat {root}/k8s/index.js; ls {root}"])
     listing = await ls.stdout()
-    assert f"hooks {OLD_HOOKS_VERSION}" in listing
+    assert f"hooks k8s {mirror.hooks_version}" in listing
     assert "k8s-novolume" not in listing.split()
 
 
-async def test_release_digests_are_read_through_the_engine_and_a_bad_url_gives_none(
-    dag: dagger.Client, mirror: ReleaseMirror, caplog: pytest.LogCaptureFixture
+async def test_one_version_for_both_folders_unpacks_one_zip_twice(
+    dag: dagger.Client, mirror: ReleaseMirror, base_image: str
 ) -> None:
-    h = mirror.hooks_version
-    api_url = f"{mirror.base_url}/{RELEASE_API_PATH.format(version=h)}"
+    """Both settings on one release: same asset name for both folders, one sum vouches for both."""
+    spec = make_spec(mirror, base_image, "arm64", Layout.MINIMAL, hooks_novolume_version=mirror.hooks_version)
+    spec = dataclasses.replace(spec, hooks_novolume_sha256=None)  # the k8s/ sum covers the same zip
+    assert spec.hooks_novolume_asset == spec.hooks_asset
+
+    ctr = (await build_and_test(dag, spec)).container
+
+    root = spec.contract.runner_dir
+    found = await ctr.with_exec(["sh", "-c", f"cat {root}/k8s/index.js {root}/k8s-novolume/index.js"]).stdout()
+    assert found.count(f"hooks k8s {mirror.hooks_version}") == 2
+
+
+@pytest.mark.parametrize("where", ["api digest", "release notes"])
+async def test_release_sums_are_read_through_the_engine_from_digests_or_notes(
+    dag: dagger.Client, mirror: ReleaseMirror, where: str
+) -> None:
+    """The mirror's API answer has digests for hooks_version, only the notes' sums section for the other."""
+    version = mirror.hooks_version if where == "api digest" else mirror.hooks_novolume_version
+    api_url = f"{mirror.base_url}/{RELEASE_API_PATH.format(version=version)}"
 
     digests = await fetch_release_digests(dag, api_url)
 
-    assert digests == {
-        f"actions-runner-hooks-k8s-{h}.zip": mirror.sha(f"actions-runner-hooks-k8s-{h}.zip"),
-        f"actions-runner-hooks-k8s-novolume-{h}.zip": mirror.sha(f"actions-runner-hooks-k8s-novolume-{h}.zip"),
-    }
+    names = [f"actions-runner-hooks-{flavour}-{version}.zip" for flavour in ("k8s", "docker")]
+    assert digests == {name: mirror.sha(name) for name in names}
 
-    missing = f"{mirror.base_url}/{RELEASE_API_PATH.format(version='9.9.7')}"
+
+async def test_an_unreadable_release_gives_no_sums_and_a_warning(
+    dag: dagger.Client, mirror: ReleaseMirror, caplog: pytest.LogCaptureFixture
+) -> None:
+    missing = f"{mirror.base_url}/{RELEASE_API_PATH.format(version=UNSERVED)}"
     with caplog.at_level(logging.WARNING, logger="pipelines.checksums"):
         assert await fetch_release_digests(dag, missing) == {}
     assert f"could not read published digests from {missing}" in caplog.text

@@ -13,7 +13,7 @@ from pipelines.errors import ArchiveError, ChecksumError, DownloadError
 from pipelines.publish import release
 from pipelines.spec import CONTRACTS, Layout, RunnerSpec
 from pipelines.verify import build_and_test
-from tests.engine.fixtures import ReleaseMirror
+from tests.engine.fixtures import HOOKS_INDEX_JS, ReleaseMirror
 from tests.engine.registry import Registry, read_index
 
 pytestmark = pytest.mark.anyio
@@ -21,6 +21,11 @@ pytestmark = pytest.mark.anyio
 ARCHES = ("amd64", "arm64")
 LAYOUTS = tuple(Layout)
 PLATFORM_MACHINE = {"amd64": "x86_64", "arm64": "aarch64"}
+# What ARC's chart (gha-runner-scale-set) sets ACTIONS_RUNNER_CONTAINER_HOOKS to, per container mode.
+CHART_HOOKS = {
+    "kubernetes": "/home/runner/k8s/index.js",
+    "kubernetes-novolume": "/home/runner/k8s-novolume/index.js",
+}
 
 
 def make_spec(mirror: ReleaseMirror, base_image: str, arch: str, layout: Layout, **changes: object) -> RunnerSpec:
@@ -28,6 +33,7 @@ def make_spec(mirror: ReleaseMirror, base_image: str, arch: str, layout: Layout,
     spec = RunnerSpec(
         runner_version=mirror.runner_version,
         hooks_version=mirror.hooks_version,
+        hooks_novolume_version=mirror.hooks_novolume_version,
         arch=arch,
         layout=layout,
         base_image=base_image,
@@ -38,8 +44,8 @@ def make_spec(mirror: ReleaseMirror, base_image: str, arch: str, layout: Layout,
     return dataclasses.replace(
         spec,
         runner_sha256=changes.get("runner_sha256") or mirror.sums.get(spec.runner_asset),
-        hooks_sha256=mirror.sha(spec.hooks_asset),
-        hooks_novolume_sha256=mirror.sha(spec.hooks_novolume_asset),
+        hooks_sha256=changes.get("hooks_sha256") or mirror.sums.get(spec.hooks_asset),
+        hooks_novolume_sha256=changes.get("hooks_novolume_sha256") or mirror.sums.get(spec.hooks_novolume_asset),
     )
 
 
@@ -51,6 +57,11 @@ def unique_address(registry: str, what: str) -> tuple[str, str, str]:
 
 async def sh(ctr: dagger.Container, script: str) -> str:
     return (await ctr.with_exec(["sh", "-c", script]).stdout()).strip()
+
+
+def hooks_js(version: str) -> str:
+    """index.js of the k8s hooks zip of one release, as the mirror serves it."""
+    return HOOKS_INDEX_JS.format(flavour="k8s", version=version).strip()
 
 
 @pytest.mark.parametrize("layout", LAYOUTS, ids=lambda v: v.value)
@@ -72,6 +83,7 @@ async def test_built_image_meets_its_contract(
         assert await ctr.env_variable(key) == value, key
     assert await ctr.label("org.opencontainers.image.version") == mirror.runner_version
     assert await ctr.label("dev.runner-image.hooks.version") == mirror.hooks_version
+    assert await ctr.label("dev.runner-image.hooks-novolume.version") == mirror.hooks_novolume_version
 
     # Inside the image, as its own user, on its own architecture.
     assert await sh(ctr, "uname -m") == PLATFORM_MACHINE[arch]
@@ -82,8 +94,8 @@ async def test_built_image_meets_its_contract(
         f"{contract.uid}:{contract.gid}\nexec"
     )
     root = contract.runner_dir
-    hooks = f"{root}/k8s/index.js {root}/k8s-novolume/index.js"
-    assert await sh(ctr, f"grep -l 'hooks {mirror.hooks_version}' {hooks} | wc -l") == "2"
+    assert await sh(ctr, f"cat {root}/k8s/index.js") == hooks_js(mirror.hooks_version)
+    assert await sh(ctr, f"cat {root}/k8s-novolume/index.js") == hooks_js(mirror.hooks_novolume_version)
     writable = f"test -w {root} && test -d {contract.work_dir} && test -w {contract.work_dir} && echo ok"
     assert await sh(ctr, writable) == "ok"
 
@@ -91,9 +103,27 @@ async def test_built_image_meets_its_contract(
         assert await sh(ctr, "getent group docker | cut -d: -f1,3") == "docker:123"
         assert "docker" in (await sh(ctr, "id -Gn")).split()
         assert await sh(ctr, "sudo -n id -u") == "0"
+        assert await sh(ctr, "sudo -n sh -c 'echo $DEBIAN_FRONTEND'") == "noninteractive"  # env_keep
+        assert await sh(ctr, "id -gn") == "runner"  # primary group, as upstream's adduser makes it
+        assert await sh(ctr, f"stat -c '%a %U:%G' {root}") == "755 runner:docker"  # not upstream's 777
         assert await ctr.env_variable("ImageOS") == "debian12"  # from the base's os-release
     else:
         assert await ctr.env_variable("RUNNER_ALLOW_RUNASROOT") == "1"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+async def test_chart_hook_paths_hold_the_hooks_of_each_kubernetes_mode(
+    dag: dagger.Client, mirror: ReleaseMirror, base_image: str, arch: str
+) -> None:
+    """kubernetes -> k8s/ from hooks_version; kubernetes-novolume -> k8s-novolume/ from hooks_novolume_version."""
+    ctr = (await build_and_test(dag, make_spec(mirror, base_image, arch, Layout.HOSTED))).container
+    expected = {"kubernetes": mirror.hooks_version, "kubernetes-novolume": mirror.hooks_novolume_version}
+    assert mirror.hooks_version != mirror.hooks_novolume_version  # else this test could not tell them apart
+
+    for mode, path in CHART_HOOKS.items():
+        # Read as the image user, as the runner does when the chart points it there.
+        found = await sh(ctr, f"id -un; test -r {path} && cat {path}")
+        assert found == f"runner\n{hooks_js(expected[mode])}", mode
 
 
 @pytest.mark.parametrize("layout", LAYOUTS, ids=lambda v: v.value)
@@ -124,10 +154,12 @@ async def test_publish_multi_arch_index_and_read_it_back(
         assert labels["org.opencontainers.image.licenses"] == "MIT"
         assert labels["org.opencontainers.image.base.name"] == base_image
         assert labels["dev.runner-image.hooks.version"] == mirror.hooks_version
+        assert labels["dev.runner-image.hooks-novolume.version"] == mirror.hooks_novolume_version
         run_sh = image.files[contract.run_sh.lstrip("/")]
         assert run_sh.mode & stat.S_IXUSR, f"{platform}: {contract.run_sh} not executable"
         assert (run_sh.uid, run_sh.gid) == (contract.uid, contract.gid), platform
-        assert f"{contract.runner_dir.lstrip('/')}/k8s/index.js" in image.files
+        for hooks_dir in ("k8s", "k8s-novolume"):
+            assert f"{contract.runner_dir.lstrip('/')}/{hooks_dir}/index.js" in image.files
 
 
 @pytest.mark.parametrize("arch", ARCHES)

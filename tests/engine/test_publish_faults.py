@@ -151,13 +151,13 @@ async def test_two_publishes_to_one_tag_at_once_leave_one_complete_image(
 async def test_cli_publish_retries_a_dropped_upload_and_a_failing_registry_exits_1_with_no_tag(
     mirror: ReleaseMirror, base_image: str, registry: str
 ) -> None:
-    v, h = mirror.runner_version, mirror.hooks_version
+    v, h, n = mirror.runner_version, mirror.hooks_version, mirror.hooks_novolume_version
     common = [
-        *("--runner-version", v, "--hooks-version", h, "--base-image", base_image),
+        *("--runner-version", v, "--hooks-version", h, "--hooks-novolume-version", n, "--base-image", base_image),
         *("--runner-base-url", f"{mirror.base_url}/runner", "--hooks-base-url", f"{mirror.base_url}/hooks"),
-        *("--runner-sha256-amd64", mirror.sha(f"actions-runner-linux-x64-{v}.tar.gz")),
-        *("--hooks-sha256", mirror.sha(f"actions-runner-hooks-k8s-{h}.zip")),
-        *("--hooks-novolume-sha256", mirror.sha(f"actions-runner-hooks-k8s-novolume-{h}.zip")),
+        *("--runner-checksum", f"amd64={mirror.sha(f'actions-runner-linux-x64-{v}.tar.gz')}"),
+        *("--hooks-checksum", mirror.sha(f"actions-runner-hooks-k8s-{h}.zip")),
+        *("--hooks-novolume-checksum", mirror.sha(f"actions-runner-hooks-k8s-{n}.zip")),
         *("--arch", "amd64", "--layout", "minimal", "--download-attempts", "2"),
     ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -11,6 +11,7 @@ from pipelines.checksums import (
     checksum_needs,
     parse_release_assets,
     parse_release_notes,
+    parse_sums_section,
     pinned_runner_sha256,
     release_api_url,
     select_checksum,
@@ -21,7 +22,9 @@ from pipelines.spec import RunnerSpec
 X64 = "70920811a4f8ad4328818682bca5c6469c1c942fab52448868071d0063816613"
 ARM64 = "9b1dc70626422526e3c94767cf024896beb15da5342a3f4819bf2feac13e0393"
 A, B, C = "a" * 64, "b" * 64, "c" * 64
-HOOKS_API = "https://api.github.com/repos/actions/runner-container-hooks/releases/tags/v0.8.1"
+HOOKS_API = "https://api.github.com/repos/actions/runner-container-hooks/releases/tags/v0.7.0"
+NOVOLUME_API = "https://api.github.com/repos/actions/runner-container-hooks/releases/tags/v0.8.1"
+K8S_070, K8S_081 = "actions-runner-hooks-k8s-0.7.0.zip", "actions-runner-hooks-k8s-0.8.1.zip"
 
 
 def test_pinned_runner_sums_for_the_default_version() -> None:
@@ -36,34 +39,34 @@ def test_no_hooks_sum_is_invented() -> None:
 
 # --- select_checksum ---------------------------------------------------------------
 def test_explicit_wins_over_pinned_and_published() -> None:
-    assert select_checksum(asset="x", flag="--runner-sha256", explicit=A, pinned=B, published=C) == A
+    assert select_checksum(asset="x", flag="--runner-checksum amd64=<SHA-256>", explicit=A, pinned=B, published=C) == A
 
 
 def test_pinned_wins_over_published() -> None:
-    assert select_checksum(asset="x", flag="--runner-sha256", pinned=B, published=C) == B
+    assert select_checksum(asset="x", flag="--runner-checksum amd64=<SHA-256>", pinned=B, published=C) == B
 
 
 def test_published_is_the_last_resort() -> None:
-    assert select_checksum(asset="x", flag="--runner-sha256", published="sha256:" + C.upper()) == C
+    assert select_checksum(asset="x", flag="--runner-checksum amd64=<SHA-256>", published="sha256:" + C.upper()) == C
 
 
 def test_nothing_known_refuses_and_says_what_to_pass() -> None:
     with pytest.raises(ChecksumError) as e:
-        select_checksum(asset="actions-runner-hooks-k8s-0.8.1.zip", flag="--hooks-sha256")
+        select_checksum(asset="actions-runner-hooks-k8s-0.8.1.zip", flag="--hooks-checksum <SHA-256>")
     message = str(e.value)
     assert message.startswith("checksum: actions-runner-hooks-k8s-0.8.1.zip: expected a known SHA-256")
     assert "found none" in message
-    assert "--hooks-sha256" in message
+    assert "--hooks-checksum <SHA-256>" in message
     assert "--allow-unverified" in message
 
 
 def test_nothing_known_is_allowed_only_on_opt_out() -> None:
-    assert select_checksum(asset="x", flag="--hooks-sha256", allow_unverified=True) is None
+    assert select_checksum(asset="x", flag="--hooks-checksum <SHA-256>", allow_unverified=True) is None
 
 
 def test_a_malformed_explicit_sum_is_refused() -> None:
-    with pytest.raises(ValueError, match='runner_sha256 "nope"'):
-        select_checksum(asset="x", flag="--runner-sha256", explicit="nope")
+    with pytest.raises(ValueError, match='runner_checksum "nope"'):
+        select_checksum(asset="x", flag="--runner-checksum amd64=<SHA-256>", explicit="nope")
 
 
 # --- release notes and API ---------------------------------------------------------
@@ -122,13 +125,67 @@ def test_bad_release_json(text: str, found: str) -> None:
             "2.337.0",
             "https://api.github.com/repos/actions/runner/releases/tags/v2.337.0",
         ),
-        ("https://github.com/actions/runner-container-hooks/releases/download/", "0.8.1", HOOKS_API),
+        ("https://github.com/actions/runner-container-hooks/releases/download/", "0.8.1", NOVOLUME_API),
         ("http://127.0.0.1:8080/runner", "2.337.0", None),
         ("https://mirror.example/actions/runner/releases/download", "2.337.0", None),
     ],
 )
 def test_release_api_url(base: str, version: str, api: str | None) -> None:
     assert release_api_url(base, version) == api
+
+
+# The hooks' notes: a plain-text section, no markers (runner-container-hooks releaseNotes.md).
+COMMIT = "0123456789abcdef" * 4  # 64 hex, but a commit id in prose
+HOOKS_NOTES = f"""## Features\r
+\r
+- k8s: remove dependency on the runner's volume, see {COMMIT} [#244]\r
+- {K8S_070} {C}\r
+\r
+## SHA-256 Checksums\r
+\r
+The SHA-256 checksums for the packages included in this build are shown below:\r
+\r
+- actions-runner-hooks-docker-0.8.1.zip {B}\r
+- {K8S_081} {A.upper()}\r
+- actions-runner-hooks-k8s-0.8.1.zip.sig {C}\r
+- actions-runner-hooks-k8s-0.8.1.zip {A[:63]}\r
+\r
+## Misc\r
+\r
+- {K8S_070} {B}\r
+"""
+
+
+def test_hooks_notes_sums_come_from_their_section_only() -> None:
+    # not the line before the section, not the one after it, not the commit id,
+    # not a short sum, not another file's sum; CRLF line ends as the API sends them
+    assert parse_sums_section(HOOKS_NOTES) == {
+        "actions-runner-hooks-docker-0.8.1.zip": B,
+        K8S_081: A,
+    }
+
+
+@pytest.mark.parametrize("body", ["", "no sums here", f"## SHA-256 Checksums\n\n{K8S_081}: {A}\n", f"- {K8S_081} {A}"])
+def test_hooks_notes_without_a_sums_section_or_lines_give_nothing(body: str) -> None:
+    assert parse_sums_section(body) == {}
+
+
+def test_runner_notes_sums_section_is_not_misread() -> None:
+    """The runner's section has markers, not "- name sum" lines: only the markers count."""
+    assert parse_sums_section(NOTES) == {}
+
+
+def test_hooks_release_sums_from_notes_when_the_api_has_no_digest() -> None:
+    release = {
+        "tag_name": "v0.8.1",
+        "body": HOOKS_NOTES,
+        "assets": [{"name": K8S_081, "digest": None}, {"name": "actions-runner-hooks-docker-0.8.1.zip"}],
+    }
+    sums = parse_release_assets(json.dumps(release))
+    assert sums[K8S_081] == A
+    assert K8S_070 not in sums
+    release["assets"] = [{"name": K8S_081, "digest": "sha256:" + C}]
+    assert parse_release_assets(json.dumps(release))[K8S_081] == C  # the API digest wins
 
 
 # --- checksum_needs: what resolve_checksums asks, and what it chooses ---------------
@@ -142,15 +199,29 @@ def choose_all(spec: RunnerSpec, published: dict[str, dict[str, str]]) -> dict[s
     }
 
 
-def test_pins_first_then_one_release_api_for_both_hooks_zips() -> None:
+def test_pins_first_then_each_hooks_release_is_asked_for_its_own_zip() -> None:
     spec = RunnerSpec(arch="arm64")
-    assert [need.release_api for need in checksum_needs(spec)] == [None, HOOKS_API, HOOKS_API]  # runner pinned
-    answer = {"actions-runner-hooks-k8s-0.8.1.zip": A, "actions-runner-hooks-k8s-novolume-0.8.1.zip": B}
-    assert choose_all(spec, {HOOKS_API: answer}) == {
+    # runner pinned; k8s/ from the 0.7.0 release, k8s-novolume/ from the 0.8.1 release
+    assert [need.release_api for need in checksum_needs(spec)] == [None, HOOKS_API, NOVOLUME_API]
+    assert [need.asset for need in checksum_needs(spec)][1:] == [K8S_070, K8S_081]
+    answers = {HOOKS_API: {K8S_070: A, K8S_081: C}, NOVOLUME_API: {K8S_081: B, K8S_070: C}}
+    assert choose_all(spec, answers) == {
         "runner_sha256": ARM64,
         "hooks_sha256": A,
         "hooks_novolume_sha256": B,
     }
+
+
+def test_one_version_for_both_folders_needs_one_sum() -> None:
+    """Same release in k8s/ and k8s-novolume/ is the same zip: the k8s/ sum covers both."""
+    spec = RunnerSpec(hooks_version="0.8.1", hooks_sha256=A)
+    needs = checksum_needs(spec)
+    assert [need.asset for need in needs][1:] == [K8S_081, K8S_081]
+    assert [need.release_api for need in needs] == [None, None, None]
+    assert choose_all(spec, {})["hooks_novolume_sha256"] == A
+    # a sum passed for k8s/ does not vouch for another version's zip
+    other = RunnerSpec(hooks_sha256=A)
+    assert checksum_needs(other)[2].explicit is None
 
 
 def test_nothing_is_asked_when_everything_is_given() -> None:
@@ -167,8 +238,10 @@ def test_without_novolume_no_novolume_sum_is_needed() -> None:
 
 def test_an_unreadable_release_refuses_naming_the_flag() -> None:
     # fetch_release_digests answers {} when the API cannot be read
-    with pytest.raises(ChecksumError, match=r"actions-runner-hooks-k8s-0.8.1.zip.*--hooks-sha256"):
+    with pytest.raises(ChecksumError, match=r"actions-runner-hooks-k8s-0.7.0.zip.*--hooks-checksum <SHA-256>"):
         choose_all(RunnerSpec(), {HOOKS_API: {}})
+    with pytest.raises(ChecksumError, match=r"actions-runner-hooks-k8s-0.8.1.zip.*--hooks-novolume-checksum <SHA-256>"):
+        choose_all(RunnerSpec(hooks_sha256=A), {NOVOLUME_API: {}})
 
 
 def test_a_mirror_is_never_asked_and_an_unknown_sum_is_refused() -> None:
@@ -178,7 +251,7 @@ def test_a_mirror_is_never_asked_and_an_unknown_sum_is_refused() -> None:
         hooks_base_url="http://127.0.0.1:1/hooks",
     )
     assert [need.release_api for need in checksum_needs(spec)] == [None, None, None]
-    with pytest.raises(ChecksumError, match=r"actions-runner-linux-x64-2.336.0.tar.gz.*--runner-sha256"):
+    with pytest.raises(ChecksumError, match=r"linux-x64-2.336.0.tar.gz.*--runner-checksum amd64=<SHA-256>"):
         choose_all(spec, {})
 
 

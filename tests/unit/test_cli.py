@@ -21,6 +21,7 @@ def test_build_defaults() -> None:
     (spec,) = specs_from_args(parser().parse_args(["build"]))
     assert (spec.arch, spec.layout.value, spec.runner_version) == ("amd64", "hosted", RUNNER_VERSION)
     assert spec.novolume_hooks is True
+    assert (spec.hooks_version, spec.hooks_novolume_version) == ("0.7.0", "0.8.1")
 
 
 def test_smoke_test_flags() -> None:
@@ -33,10 +34,16 @@ def test_smoke_test_flags() -> None:
             "minimal",
             "--runner-version",
             "v2.336.0",
-            "--runner-sha256",
-            "A" * 64,
+            "--runner-checksum",
+            "arm64=" + "A" * 64,
+            "--runner-checksum",
+            "amd64=" + "b" * 64,
             "--runner-base-url",
             "http://127.0.0.1:8/runner",
+            "--hooks-version",
+            "0.6.0",
+            "--hooks-novolume-version",
+            "v0.8.0",
             "--no-novolume-hooks",
             "--allow-unverified",
         ]
@@ -46,6 +53,7 @@ def test_smoke_test_flags() -> None:
     assert spec.runner_sha256 == "a" * 64
     assert spec.runner_url.startswith("http://127.0.0.1:8/runner/v2.336.0/")
     assert (spec.novolume_hooks, spec.allow_unverified) == (False, True)
+    assert (spec.hooks_version, spec.hooks_novolume_version) == ("0.6.0", "0.8.0")
 
 
 def test_ci_builds_both_layouts_per_arch() -> None:

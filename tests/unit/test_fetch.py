@@ -33,7 +33,8 @@ def dagger_digest(data: bytes) -> str:
 def mirror_spec(**kw: object) -> RunnerSpec:
     base = {
         "runner_version": "2.399.1",
-        "hooks_version": "0.9.2",
+        "hooks_version": "0.7.9",
+        "hooks_novolume_version": "0.9.2",
         "runner_base_url": "http://127.0.0.1:9/runner",
         "hooks_base_url": "http://127.0.0.1:9/hooks",
         "runner_sha256": sha(TARBALL),
@@ -72,7 +73,7 @@ def test_error_page_message_has_both_sums_size_and_hint() -> None:
     assert "(9 bytes)" in message
     assert "error page" in message
     assert "Nothing was unpacked" in message
-    assert "--runner-sha256" in message
+    assert "--runner-checksum amd64=<SHA-256>" in message
 
 
 def test_large_wrong_body_has_no_error_page_hint() -> None:
@@ -87,14 +88,17 @@ def test_download_error_message_names_the_url_and_the_way_around() -> None:
     spec = mirror_spec()
     asset = hooks_asset(spec)
     message = download_error_message(asset, asset.url, "invalid response status 404 Not Found")
-    assert message.startswith(f"actions-runner-hooks-k8s-0.9.2.zip: could not read {spec.hooks_url}: ")
+    assert message.startswith(f"actions-runner-hooks-k8s-0.7.9.zip: could not read {spec.hooks_url}: ")
     assert "404" in message
     assert "--hooks-archive" in message
     assert "--novolume-hooks=false" not in message
 
 
-def test_missing_novolume_zip_says_how_to_drop_it() -> None:
-    asset = hooks_novolume_asset(mirror_spec())
+def test_missing_novolume_zip_says_which_version_and_how_to_drop_it() -> None:
+    spec = mirror_spec()
+    asset = hooks_novolume_asset(spec)
     message = download_error_message(asset, asset.url, "invalid response status 404 Not Found")
+    assert message.startswith(f"actions-runner-hooks-k8s-0.9.2.zip: could not read {spec.hooks_novolume_url}: ")
     assert "--hooks-novolume-archive" in message
-    assert message.endswith("; hooks before 0.8 have no novolume zip: pass --novolume-hooks=false")
+    assert "check --hooks-novolume-version" in message
+    assert message.endswith("or leave k8s-novolume/ out with --novolume-hooks=false")

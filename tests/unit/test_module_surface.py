@@ -6,8 +6,10 @@ from), so renaming, dropping or retyping a function or a flag fails here.
 
 from __future__ import annotations
 
+import enum
 import importlib
 import json
+import re
 import tomllib
 from importlib.metadata import version
 from pathlib import Path
@@ -16,10 +18,12 @@ from typing import Any
 import dagger
 import pytest
 from dagger.mod._converter import to_typedef
+from dagger.mod._exceptions import ModuleError
 from dagger.mod._utils import extract_enum_member_doc, get_doc
 
-from ci.main import Arch, Layout, RunnerImage
+from ci.main import Arch, Layout, RunnerImage, reported
 from pipelines import spec as pins
+from pipelines.errors import ChecksumError
 
 OPT_STR = str | None
 FILE = dagger.File | None
@@ -30,23 +34,27 @@ REQUIRED = object()
 CONSTRUCTOR: dict[str, tuple[Any, Any]] = {
     "runner_version": (str, pins.RUNNER_VERSION),
     "hooks_version": (str, pins.HOOKS_VERSION),
+    "hooks_novolume_version": (str, pins.HOOKS_NOVOLUME_VERSION),
     "base_image": (str, pins.BASE_IMAGE),
     "runner_base_url": (str, pins.RUNNER_BASE_URL),
     "hooks_base_url": (str, pins.HOOKS_BASE_URL),
-    "runner_sha256_amd64": (OPT_STR, None),
-    "runner_sha256_arm64": (OPT_STR, None),
-    "hooks_sha256": (OPT_STR, None),
-    "hooks_novolume_sha256": (OPT_STR, None),
+    "runner_checksum": (list[str] | None, None),
+    "hooks_checksum": (OPT_STR, None),
+    "hooks_novolume_checksum": (OPT_STR, None),
     "allow_unverified": (bool, False),
     "novolume_hooks": (bool, True),
+    "docker_cli": (bool, False),
+    "docker_version": (str, pins.DOCKER_VERSION),
+    "buildx_version": (str, pins.BUILDX_VERSION),
+    "docker_apt_url": (str, pins.DOCKER_APT_URL),
+    "docker_key_fingerprint": (str, pins.DOCKER_KEY_FINGERPRINT),
     "source": (OPT_STR, None),
     "revision": (OPT_STR, None),
     "created": (OPT_STR, None),
 }
 ONE_IMAGE = {
-    "arch": (Arch, "amd64"),
-    "layout": (Layout, "hosted"),
-    "runner_sha256": (OPT_STR, None),
+    "arch": (Arch, "AMD64"),
+    "layout": (Layout, "HOSTED"),
     "runner_archive": (FILE, None),
     "hooks_archive": (FILE, None),
     "hooks_novolume_archive": (FILE, None),
@@ -68,7 +76,7 @@ FUNCTIONS: dict[str, tuple[Any, dict[str, tuple[Any, Any]]]] = {
         {
             "address": (str, REQUIRED),
             "arch": (ARCHES, None),
-            "layout": (Layout, "hosted"),
+            "layout": (Layout, "HOSTED"),
             "username": (OPT_STR, None),
             "password": (dagger.Secret | None, None),
         },
@@ -120,7 +128,6 @@ def test_every_type_is_one_the_engine_accepts(name: str) -> None:
 
 def test_enums_match_the_library_and_are_documented() -> None:
     assert [a.value for a in Arch] == list(pins.ARCHES)
-    assert [a.name for a in Arch] == list(pins.ARCHES)
     assert [layout.value for layout in Layout] == list(pins.LAYOUTS)
     for enum_cls in (Arch, Layout):
         assert get_doc(enum_cls)
@@ -146,7 +153,58 @@ def test_dagger_json_names_the_module_and_engine() -> None:
 
 
 def test_spec_built_by_the_module() -> None:
-    obj = RunnerImage(runner_version="v2.336.0", hooks_sha256="A" * 64)
-    spec = obj.spec(Arch.arm64, Layout.minimal, runner_sha256="b" * 64)
+    obj = RunnerImage(
+        runner_version="v2.336.0",
+        hooks_checksum="A" * 64,
+        hooks_novolume_version="0.8.0",
+        runner_checksums=["arm64=" + "b" * 64],
+    )
+    spec = obj.spec(Arch.ARM64, Layout.MINIMAL)
     assert (spec.arch, spec.layout.value, spec.runner_version) == ("arm64", "minimal", "2.336.0")
+    assert (spec.hooks_version, spec.hooks_novolume_version) == ("0.7.0", "0.8.0")
     assert (spec.hooks_sha256, spec.runner_sha256) == ("a" * 64, "b" * 64)
+
+
+# The engine's rule for enum member names (core/gqlformat.go, v0.21.8): a name
+# of capitals, digits and underscores (not leading) is kept; any other is
+# turned into SCREAMING_SNAKE_CASE, which splits letters from digits.
+CONVENTIONAL_MEMBER = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+@pytest.mark.parametrize("enum_cls", [Arch, Layout])
+def test_enum_members_are_named_as_users_type_them(enum_cls: type[enum.Enum]) -> None:
+    """`dagger call` matches `--arch arm64` against member names, ignoring case, as the engine keeps them."""
+    for member in enum_cls:
+        assert CONVENTIONAL_MEMBER.fullmatch(member.name), member.name
+        assert member.name.lower() == member.value  # --arch <value> is what the README types
+
+
+def test_client_mode_pins_the_sdk_to_the_engine_version() -> None:
+    """dagger-io is unpinned for Dagger's runtime (it vendors 0.0.0), pinned for client mode in one place."""
+    engine = json.loads((ROOT / "dagger.json").read_text())["engineVersion"].removeprefix("v")
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "dagger-io" in pyproject["project"]["dependencies"]  # bare: the runtime's ./sdk is 0.0.0
+    assert pyproject["tool"]["uv"]["sources"]["dagger-io"] == {"path": "sdk", "editable": True}
+    pins_ = [line for line in (ROOT / "ci/constraints.txt").read_text().splitlines() if line and line[0] != "#"]
+    assert pins_ == [f"dagger-io=={engine}"]
+    assert version("dagger-io") == engine
+
+
+def test_our_errors_reach_dagger_call_without_a_traceback_and_bugs_keep_theirs() -> None:
+    """The SDK prints no traceback for its ModuleError family; reported() turns only our errors into one."""
+    msg = "x.tar.gz: expected SHA-256 a, found b"
+    with pytest.raises(ModuleError) as handled, reported():
+        raise ChecksumError(msg)
+    assert str(handled.value) == f"checksum: {msg}"
+    bug = "a bug"
+    with pytest.raises(KeyError), reported():
+        raise KeyError(bug)
+
+
+# How the CLI turns an argument's GraphQL name into a flag (strcase.ToKebab, as
+# read in Dagger 0.21.8): digits become words of their own ("runnerSha256" ->
+# "runner-sha-256"). No flag may have one, or the README could not spell it.
+@pytest.mark.parametrize("name", ["", *sorted(FUNCTIONS)])
+def test_no_flag_name_has_a_digit(name: str) -> None:
+    fn = OBJECT.get_constructor() if name == "" else OBJECT.functions[name]
+    assert [p.name for p in fn.parameters.values() if any(c.isdigit() for c in p.name)] == []

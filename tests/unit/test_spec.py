@@ -10,12 +10,14 @@ import pytest
 from pipelines.errors import InvalidSpecError
 from pipelines.spec import (
     BASE_IMAGE,
+    HOOKS_NOVOLUME_VERSION,
     HOOKS_VERSION,
     RUNNER_VERSION,
     SHARED_SETTINGS,
     Layout,
     RunnerSpec,
     parse_reference,
+    parse_runner_checksums,
     runner_arch,
     spec_from_settings,
 )
@@ -59,7 +61,7 @@ def test_leading_v_is_dropped(tagged: str) -> None:
     assert RunnerSpec(runner_version=tagged).runner_version == "2.336.0"
 
 
-@pytest.mark.parametrize("field", ["runner_version", "hooks_version"])
+@pytest.mark.parametrize("field", ["runner_version", "hooks_version", "hooks_novolume_version"])
 @pytest.mark.parametrize("bad", ["2.33", "2.337", "2.337.0.1", "vv2.337.0", "2.337.x", " 2.337.0", "latest"])
 def test_malformed_version_names_input_and_expected_form(field: str, bad: str) -> None:
     with pytest.raises(InvalidSpecError) as e:
@@ -115,13 +117,23 @@ def test_default_urls(arch: str, asset_arch: str) -> None:
     assert spec.runner_asset == asset
     assert spec.runner_url == f"https://github.com/actions/runner/releases/download/v{RUNNER_VERSION}/{asset}"
     assert spec.platform == f"linux/{arch}"
-    assert spec.hooks_asset == f"actions-runner-hooks-k8s-{HOOKS_VERSION}.zip"
+    # Upstream's image (actions/runner images/Dockerfile): the k8s asset of 0.7.0 in k8s/
+    # and of 0.8.1 in k8s-novolume/; a hooks release publishes no "k8s-novolume" asset.
     assert spec.hooks_url == (
-        "https://github.com/actions/runner-container-hooks/releases/download/"
-        f"v{HOOKS_VERSION}/actions-runner-hooks-k8s-{HOOKS_VERSION}.zip"
+        "https://github.com/actions/runner-container-hooks/releases/download/v0.7.0/actions-runner-hooks-k8s-0.7.0.zip"
     )
-    assert spec.hooks_novolume_asset == f"actions-runner-hooks-k8s-novolume-{HOOKS_VERSION}.zip"
-    assert spec.hooks_novolume_url.endswith(f"/v{HOOKS_VERSION}/{spec.hooks_novolume_asset}")
+    assert spec.hooks_novolume_url == (
+        "https://github.com/actions/runner-container-hooks/releases/download/v0.8.1/actions-runner-hooks-k8s-0.8.1.zip"
+    )
+    assert (spec.hooks_asset, spec.hooks_novolume_asset) == (
+        "actions-runner-hooks-k8s-0.7.0.zip",
+        "actions-runner-hooks-k8s-0.8.1.zip",
+    )
+
+
+def test_default_hooks_versions_are_upstreams() -> None:
+    assert (HOOKS_VERSION, HOOKS_NOVOLUME_VERSION) == ("0.7.0", "0.8.1")
+    assert (RunnerSpec().hooks_version, RunnerSpec().hooks_novolume_version) == ("0.7.0", "0.8.1")
 
 
 def test_custom_mirror_urls_and_trailing_slash() -> None:
@@ -129,12 +141,13 @@ def test_custom_mirror_urls_and_trailing_slash() -> None:
         arch="arm64",
         runner_version="v2.336.0",
         hooks_version="0.7.0",
+        hooks_novolume_version="v0.9.0",
         runner_base_url="http://127.0.0.1:8080/runner/",
         hooks_base_url="http://127.0.0.1:8080/hooks",
     )
     assert spec.runner_url == "http://127.0.0.1:8080/runner/v2.336.0/actions-runner-linux-arm64-2.336.0.tar.gz"
     assert spec.hooks_url == "http://127.0.0.1:8080/hooks/v0.7.0/actions-runner-hooks-k8s-0.7.0.zip"
-    assert spec.hooks_novolume_url == ("http://127.0.0.1:8080/hooks/v0.7.0/actions-runner-hooks-k8s-novolume-0.7.0.zip")
+    assert spec.hooks_novolume_url == "http://127.0.0.1:8080/hooks/v0.9.0/actions-runner-hooks-k8s-0.9.0.zip"
 
 
 def test_spec_is_frozen_and_replace_revalidates() -> None:
@@ -230,12 +243,34 @@ def test_bad_base_image_names_input_and_form(bad: str) -> None:
     assert "[HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST]" in str(e.value)
 
 
-def test_spec_from_settings_takes_the_per_arch_runner_sum_unless_one_is_given() -> None:
-    settings = types.SimpleNamespace(**{name: getattr(RunnerSpec(), name) for name in SHARED_SETTINGS})
-    settings.runner_sha256_amd64, settings.runner_sha256_arm64 = "a" * 64, "b" * 64
+def settings_with(**changes: object) -> types.SimpleNamespace:
+    """Settings as the module object and the CLI hold them, defaults from RunnerSpec."""
+    defaults = RunnerSpec()
+    settings = {name: getattr(defaults, field) for field, name in SHARED_SETTINGS.items()}
+    return types.SimpleNamespace(**{**settings, **changes})
 
-    assert spec_from_settings(settings, arch="arm64", layout="minimal").runner_sha256 == "b" * 64
+
+def test_spec_from_settings_takes_each_arch_its_runner_sum_and_the_hooks_sums() -> None:
+    settings = settings_with(
+        runner_checksums=["amd64=" + "A" * 64, "arm64=sha256:" + "b" * 64], hooks_checksum="c" * 64
+    )
+    arm64 = spec_from_settings(settings, arch="arm64", layout="minimal")
+    assert (arm64.runner_sha256, arm64.hooks_sha256, arm64.layout.value) == ("b" * 64, "c" * 64, "minimal")
     assert spec_from_settings(settings, arch="amd64", layout="hosted").runner_sha256 == "a" * 64
-    given = spec_from_settings(settings, arch="arm64", layout="hosted", runner_sha256="c" * 64)
-    assert given.runner_sha256 == "c" * 64
-    assert given.layout.value == "hosted"
+    assert spec_from_settings(settings_with(), arch="amd64", layout="hosted").runner_sha256 is None
+
+
+@pytest.mark.parametrize(
+    ("values", "why"),
+    [
+        (["arm64"], "not of that form"),
+        (["riscv=" + "a" * 64], "not of that form"),
+        (["arm64=" + "a" * 64, "arm64=" + "b" * 64], "arm64 given twice"),
+    ],
+)
+def test_runner_checksums_refuse_what_is_not_arch_equals_sum(values: list[str], why: str) -> None:
+    with pytest.raises(InvalidSpecError, match="expected ARCH=SHA256 with ARCH one of amd64, arm64") as e:
+        parse_runner_checksums(values)
+    assert why in str(e.value)
+    with pytest.raises(InvalidSpecError, match='runner_checksum arm64 "xyz": expected a SHA-256'):
+        parse_runner_checksums(["arm64=xyz"])

@@ -30,16 +30,12 @@ DEBIAN = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_ID="12"\nID=debi
 
 
 # --- unpack ------------------------------------------------------------------------
-def test_unpack_script_order_and_targets() -> None:
-    script = unpack_script("/a/r.tar.gz", "/a/h.zip", "/a/n.zip").splitlines()
-    assert script[0] == "set -eu"
-    assert "tar xzf /a/r.tar.gz -C /actions-runner" in script
-    assert "unzip -q -o /a/h.zip -d /actions-runner/k8s" in script
-    assert script[-1] == "unzip -q -o /a/n.zip -d /actions-runner/k8s-novolume"
-
-
-def test_unpack_script_without_novolume() -> None:
-    assert "k8s-novolume" not in unpack_script("/a/r.tar.gz", "/a/h.zip", None)
+def test_unpack_script_picks_the_tool_by_archive_type_and_fails_loudly() -> None:
+    tar = unpack_script("/a/r.tar.gz", "/actions-runner").splitlines()
+    assert tar == ["set -eu", "mkdir -p /actions-runner", "tar xzf /a/r.tar.gz -C /actions-runner"]
+    zip_ = unpack_script("/a/h.zip", "/actions-runner/k8s").splitlines()
+    assert zip_[-1] == "unzip -q -o /a/h.zip -d /actions-runner/k8s"
+    assert unpack_script("/a/it's.zip", "/d").splitlines()[-1] == "unzip -q -o '/a/it'\"'\"'s.zip' -d /d"
 
 
 # --- assemble ----------------------------------------------------------------------
@@ -67,9 +63,14 @@ def test_labels_omit_unknown_metadata() -> None:
         "org.opencontainers.image.version": "2.337.0",
         "org.opencontainers.image.licenses": "MIT",
         "org.opencontainers.image.base.name": "mcr.microsoft.com/dotnet/runtime-deps:8.0-noble",
-        "dev.runner-image.hooks.version": "0.8.1",
+        "dev.runner-image.hooks.version": "0.7.0",
+        "dev.runner-image.hooks-novolume.version": "0.8.1",
         "dev.runner-image.layout": "hosted",
     }
+
+
+def test_no_novolume_label_without_k8s_novolume() -> None:
+    assert "dev.runner-image.hooks-novolume.version" not in labels(RunnerSpec(novolume_hooks=False))
 
 
 def test_labels_with_metadata() -> None:
@@ -97,7 +98,7 @@ def test_packages_and_sudo_rule() -> None:
     script = install_script(HOSTED_PACKAGES)
     assert "--no-install-recommends" in script
     assert script.endswith("rm -rf /var/lib/apt/lists/*")
-    assert SUDOERS_RULE == "%sudo ALL=(ALL:ALL) NOPASSWD:ALL\n"
+    assert SUDOERS_RULE.splitlines() == ["%sudo ALL=(ALL:ALL) NOPASSWD:ALL", 'Defaults env_keep += "DEBIAN_FRONTEND"']
     assert "." not in SUDOERS_FILE.rsplit("/", 1)[1]  # sudo ignores sudoers.d files with a dot
 
 

@@ -27,10 +27,12 @@ from pipelines.spec import (
     RunnerSpec,
     check_base_url,
     check_created,
+    check_fingerprint,
     check_revision,
     check_sha256,
     check_version,
     parse_reference,
+    parse_runner_checksums,
     shown,
 )
 
@@ -140,6 +142,43 @@ def test_version_property(value: str) -> None:
 @example("a" * 64 + "\n")
 def test_sha256_property(value: str) -> None:
     check_property(lambda v: check_sha256("hooks_sha256", v), "hooks_sha256", value, r"[0-9a-f]{64}", InvalidSpecError)
+
+
+fingerprints = st.binary(min_size=20, max_size=20).map(lambda b: b.hex().upper())
+
+
+@settings(max_examples=300)
+@given(inputs(fingerprints.flatmap(lambda f: st.sampled_from([f, f.lower(), " ".join([f[:20], f[20:]])]))))
+@example("\ufb00" + "A" * 38)  # LATIN SMALL LIGATURE FF: upper() makes it "FF"
+@example("A" * 40 + "\n")
+def test_fingerprint_property(value: str) -> None:
+    check_property(
+        lambda v: check_fingerprint("docker_key_fingerprint", v),
+        "docker_key_fingerprint",
+        value,
+        r"[0-9A-F]{40}",
+        InvalidSpecError,
+    )
+
+
+@settings(max_examples=300)
+@given(inputs(st.builds(lambda arch, sha: f"{arch}={sha}", st.sampled_from(["amd64", "arm64"]), sha256s)))
+@example("arm64=" + "a" * 64 + "\n")
+@example("arm64\n=" + "a" * 64)
+def test_runner_checksum_property(value: str) -> None:
+    """Refused as a whole, or as its sum (whose message names runner_checksum ARCH)."""
+    try:
+        result, message = parse_runner_checksums([value]), None
+    except InvalidSpecError as e:
+        result, message = {}, str(e)
+    if message is not None:
+        assert re.match(r"spec: runner_checksum (?:amd64 |arm64 )?\S.*: expected ", message), message
+        assert message.isascii()
+        assert message.isprintable()
+        return
+    ((arch, sha),) = result.items()
+    assert arch in {"amd64", "arm64"}
+    assert re.fullmatch(r"[0-9a-f]{64}", sha)
 
 
 @settings(max_examples=300)

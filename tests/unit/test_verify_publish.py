@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines.concurrently import unwrap
 from pipelines.errors import ChecksumError, InvalidSpecError, PublishError, RunnerImageError, SmokeTestError
 from pipelines.publish import check_address, check_credentials, publish, release
 from pipelines.spec import RunnerSpec
-from pipelines.verify import Archives, check_specs, unwrap
+from pipelines.verify import Archives, check_specs
 
 SECRET = object()
 

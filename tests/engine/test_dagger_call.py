@@ -1,0 +1,278 @@
+"""`dagger call`, the front door: the real `dagger` binary loads this module through the engine's
+Python SDK runtime (ci/sdk, built into the test engine by ci/testenv.sh) and calls its functions.
+
+Only the local settings differ from what the README and the workflow type: the
+release mirror on 127.0.0.1 (with its sums), the local base image, and the
+local registries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tarfile
+import uuid
+from pathlib import Path
+
+import anyio
+import pytest
+import yaml
+
+from tests.engine.fixtures import ReleaseMirror
+from tests.engine.registry import Registry, read_index
+
+pytestmark = pytest.mark.anyio
+REPO = Path(__file__).resolve().parents[2]
+WORKFLOW = REPO / ".github/workflows/ci.yml"
+FUNCTIONS = {
+    "build": "Build the runner image for one arch and layout",
+    "smoke-test": "Build, then run run.sh --version as the image user",
+    "ci": "Build and smoke-test both layouts for each arch, concurrently",
+    "publish": "Build and smoke-test every arch; only if all pass, push one image",
+}
+
+
+class Call:
+    """One finished `dagger` command: exit code, stdout, stderr."""
+
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+    def __repr__(self) -> str:  # what a failed assertion shows
+        return f"exit {self.returncode}\n--- stdout\n{self.stdout[-3000:]}\n--- stderr\n{self.stderr[-6000:]}"
+
+
+async def dagger(*args: str, env: dict[str, str] | None = None) -> Call:
+    """Run the dagger CLI in this checkout, as a user would (plain progress, so errors are readable)."""
+    cli = os.environ["_EXPERIMENTAL_DAGGER_CLI_BIN"]
+    done = await anyio.run_process(
+        [cli, "--progress=plain", *args], cwd=REPO, env={**os.environ, **(env or {})}, check=False
+    )
+    return Call(done.returncode, done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace"))
+
+
+def local_settings(mirror: ReleaseMirror, base_image: str, **runner_sums: str) -> list[str]:
+    """The module object's flags that point it at the local mirror and base image instead of GitHub and MCR.
+
+    runner_sums (arch=sum) replace the mirror's runner sums.
+    """
+    v, h, n = mirror.runner_version, mirror.hooks_version, mirror.hooks_novolume_version
+    sums = {
+        "amd64": mirror.sha(f"actions-runner-linux-x64-{v}.tar.gz"),
+        "arm64": mirror.sha(f"actions-runner-linux-arm64-{v}.tar.gz"),
+        **runner_sums,
+    }
+    return [
+        "--runner-version", v,
+        "--hooks-version", h,
+        "--hooks-novolume-version", n,
+        "--base-image", base_image,
+        "--runner-base-url", f"{mirror.base_url}/runner",
+        "--hooks-base-url", f"{mirror.base_url}/hooks",
+        "--runner-checksum", f"amd64={sums['amd64']}",
+        "--runner-checksum", f"arm64={sums['arm64']}",
+        "--hooks-checksum", mirror.sha(f"actions-runner-hooks-k8s-{h}.zip"),
+        "--hooks-novolume-checksum", mirror.sha(f"actions-runner-hooks-k8s-{n}.zip"),
+    ]  # fmt: skip
+
+
+async def test_dagger_functions_lists_every_function_with_its_doc() -> None:
+    done = await dagger("functions")
+    assert done.returncode == 0, done
+    listed = {line.split()[0]: line for line in done.stdout.splitlines() if line.strip()}
+    for name, doc in FUNCTIONS.items():
+        assert name in listed, done
+        assert doc in listed[name], done
+
+
+async def test_build_help_shows_every_flag_its_enum_values_and_defaults() -> None:
+    done = await dagger("call", "build", "--help")
+    assert done.returncode == 0, done
+    flags = ("--arch", "--layout", "--runner-archive", "--hooks-archive", "--hooks-novolume-archive")
+    for flag in flags:
+        assert re.search(rf"^\s+{flag}\b", done.stdout, re.MULTILINE), (flag, done)
+    arch = flag_help(done.stdout, "--arch")
+    assert arch.startswith("--arch AMD64,ARM64"), arch  # the values --arch matches, ignoring case
+    assert "Architecture to build (default AMD64)" in arch, arch
+    layout = flag_help(done.stdout, "--layout")
+    assert layout.startswith("--layout HOSTED,MINIMAL"), layout
+    assert "(default HOSTED)" in layout, layout
+
+    top = await dagger("call", "--help")
+    assert top.returncode == 0, top
+    assert '(default "2.337.0")' in flag_help(top.stdout, "--runner-version")
+    assert '(default "0.7.0")' in flag_help(top.stdout, "--hooks-version")
+    assert '(default "0.8.1")' in flag_help(top.stdout, "--hooks-novolume-version")
+    assert "ARCH=SHA256, repeatable" in flag_help(top.stdout, "--runner-checksum")
+    for flag in ("--hooks-checksum", "--hooks-novolume-checksum", "--allow-unverified", "--base-image"):
+        assert flag_help(top.stdout, flag), (flag, top)
+
+
+def flag_help(help_text: str, flag: str) -> str:
+    """A flag's entry in `--help` (its line and the indented lines below it), on one line."""
+    lines = help_text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip().split(" ", 1)[0] == flag), None)
+    if start is None:
+        return ""
+    entry = [lines[start].strip()]
+    for line in lines[start + 1 :]:
+        if line.strip().startswith("--") or not line.startswith(" "):
+            break
+        entry.append(line.strip())
+    return " ".join(part for part in entry if part)
+
+
+async def test_readme_main_command_ci_arch_arm64(mirror: ReleaseMirror, base_image: str) -> None:
+    """The README's main job, `dagger call ci --arch arm64`, with the local settings."""
+    done = await dagger("call", *local_settings(mirror, base_image), "ci", "--arch", "arm64")
+    assert done.returncode == 0, done
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 2, done
+    for layout, run_sh in (("hosted", "/home/runner/run.sh"), ("minimal", "/actions-runner/run.sh")):
+        assert f"arm64/{layout}: ok, runner {mirror.runner_version}" in done.stdout, done
+        assert run_sh in done.stdout, done
+
+
+async def test_smoke_test_arm64_minimal_prints_the_version(mirror: ReleaseMirror, base_image: str) -> None:
+    done = await dagger(
+        "call", *local_settings(mirror, base_image), "smoke-test", "--arch", "ARM64", "--layout", "minimal"
+    )
+    assert done.returncode == 0, done
+    assert done.stdout.strip() == mirror.runner_version, done
+
+
+async def test_build_export_writes_an_image_that_keeps_the_contract(
+    mirror: ReleaseMirror, base_image: str, tmp_path: Path
+) -> None:
+    image = tmp_path / "image.tar"
+    done = await dagger(
+        "call", *local_settings(mirror, base_image), "build", "--arch", "arm64", "export", "--path", str(image)
+    )
+    assert done.returncode == 0, done
+    with tarfile.open(image) as tar:
+        index = json.load(tar.extractfile("index.json"))  # type: ignore[arg-type]
+        manifest = json.load(tar.extractfile(f"blobs/sha256/{index['manifests'][0]['digest'][7:]}"))  # type: ignore[arg-type]
+        config = json.load(tar.extractfile(f"blobs/sha256/{manifest['config']['digest'][7:]}"))  # type: ignore[arg-type]
+    assert config["architecture"] == "arm64"
+    assert config["config"]["User"] == "runner"
+    assert config["config"]["WorkingDir"] == "/home/runner"
+    assert not config["config"].get("Entrypoint")
+    assert not config["config"].get("Cmd")
+    assert config["config"]["Labels"]["org.opencontainers.image.version"] == mirror.runner_version
+
+
+def workflow_calls() -> list[tuple[str, dict, str]]:
+    """(job, matrix entry, args) of every `dagger call` step in the workflow."""
+    jobs = yaml.safe_load(WORKFLOW.read_text())["jobs"]
+    calls = []
+    for name, job in jobs.items():
+        matrix = job.get("strategy", {}).get("matrix", {}).get("include", [{}])
+        for step in job["steps"]:
+            if str(step.get("uses", "")).startswith("dagger/dagger-for-github") and step["with"]["verb"] == "call":
+                calls.extend((name, entry, step["with"]["args"]) for entry in matrix)
+    return calls
+
+
+def substitute(args: str, values: dict[str, str]) -> list[str]:
+    """The workflow's args with each ${{ expression }} replaced; an expression not in values fails."""
+
+    def value(match: re.Match) -> str:
+        expression = match[1].strip()
+        assert expression in values, f"the test does not know what {expression!r} is in CI; add it here"
+        return values[expression]
+
+    return re.sub(r"\$\{\{(.*?)\}\}", value, args).split()
+
+
+def test_the_workflow_has_the_dagger_calls_the_next_test_runs() -> None:
+    assert sorted((job, entry.get("arch", "")) for job, entry, _ in workflow_calls()) == [
+        ("image", "amd64"),
+        ("image", "arm64"),
+        ("publish", ""),
+    ]
+
+
+async def test_every_dagger_call_of_the_workflow_runs_verbatim(
+    mirror: ReleaseMirror, base_image: str, auth_registry: tuple[str, str, str]
+) -> None:
+    address, user, password = auth_registry
+    ref = f"{address}/runner-image-test/workflow:{uuid.uuid4().hex[:12]}"
+    for job, entry, args in workflow_calls():
+        values = {
+            "matrix.arch": entry.get("arch", ""),
+            "steps.ref.outputs.source": "https://github.com/example/runner-image",
+            "github.sha": "0123456789abcdef0123456789abcdef01234567",
+            "steps.ref.outputs.address": ref,
+            "github.actor": user,
+        }
+        done = await dagger("call", *local_settings(mirror, base_image), *substitute(args, values),
+                            env={"GITHUB_TOKEN": password})  # fmt: skip
+        assert done.returncode == 0, (job, entry, done)
+        if job == "image":
+            assert len(done.stdout.strip().splitlines()) == 2, done
+        else:
+            published = done.stdout.strip()
+            assert published.startswith(f"{ref}@sha256:"), done
+            images = read_index(Registry(address, auth=(user, password)), published)
+            assert sorted(images) == ["linux/amd64", "linux/arm64"]
+            for image in images.values():
+                labels = image.config["config"]["Labels"]
+                assert labels["org.opencontainers.image.revision"] == values["github.sha"]
+                assert labels["org.opencontainers.image.source"] == values["steps.ref.outputs.source"]
+                assert password not in json.dumps(image.config)
+            assert password not in done.stdout + done.stderr
+
+
+async def test_publish_takes_the_password_as_env_colon_var_too(
+    mirror: ReleaseMirror, base_image: str, auth_registry: tuple[str, str, str]
+) -> None:
+    address, user, password = auth_registry
+    ref = f"{address}/runner-image-test/env-colon:{uuid.uuid4().hex[:12]}"
+    done = await dagger(
+        "call", *local_settings(mirror, base_image),
+        "publish", "--address", ref, "--arch", "amd64", "--layout", "minimal",
+        "--username", user, "--password", "env:RIE_TEST_TOKEN",
+        env={"RIE_TEST_TOKEN": password},
+    )  # fmt: skip
+    assert done.returncode == 0, done
+    assert done.stdout.strip().startswith(f"{ref}@sha256:"), done
+    assert Registry(address, auth=(user, password)).has_tag("runner-image-test/env-colon", ref.rsplit(":", 1)[1])
+    assert password not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["build", "--arch", "riscv"], "value should be one of AMD64,ARM64"),
+        (["--runner-version", "2.33", "smoke-test"], 'runner_version "2.33": expected MAJOR.MINOR.PATCH'),
+        (["smoke-test"], f"expected SHA-256 {'0' * 64}, found "),
+    ],
+    ids=["unknown-arch", "malformed-version", "wrong-checksum"],
+)
+async def test_bad_input_fails_with_our_message(
+    mirror: ReleaseMirror, base_image: str, flags: list[str], expected: str
+) -> None:
+    # A later flag wins, so a bad setting overrides the good local one.
+    wrong = {"amd64": "0" * 64} if flags == ["smoke-test"] else {}
+    done = await dagger("call", *local_settings(mirror, base_image, **wrong), *flags)
+    assert done.returncode != 0, done
+    assert expected in done.stderr, done
+    assert "Traceback" not in done.stderr, done
+
+
+async def test_refused_login_fails_with_our_message_and_publishes_nothing(
+    mirror: ReleaseMirror, base_image: str, auth_registry: tuple[str, str, str]
+) -> None:
+    address, user, password = auth_registry
+    tag = uuid.uuid4().hex[:12]
+    done = await dagger(
+        "call", *local_settings(mirror, base_image),
+        "publish", "--address", f"{address}/runner-image-test/refused:{tag}", "--arch", "amd64",
+        "--username", user, "--password", "env://RIE_TEST_TOKEN",
+        env={"RIE_TEST_TOKEN": "wrong-" + password},
+    )  # fmt: skip
+    assert done.returncode != 0, done
+    assert "The registry refused the login" in done.stderr, done
+    assert "Traceback" not in done.stderr, done
+    assert not Registry(address, auth=(user, password)).has_tag("runner-image-test/refused", tag)
