@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import dagger
 
+from pipelines.download import GaveUp, current_policy, with_retries
 from pipelines.errors import ChecksumError
 from pipelines.spec import RunnerSpec, check_sha256
 
@@ -234,9 +235,9 @@ def select_checksum(
 async def fetch_release_digests(client: dagger.Client, api_url: str) -> dict[str, str]:
     """Asset sums GitHub publishes for one release; {} when it cannot be read."""
     try:
-        text = await client.http(api_url).contents()
+        text = await with_retries(lambda: client.http(api_url).contents(), what=api_url, policy=current_policy())
         return parse_release_assets(text)
-    except (dagger.QueryError, ChecksumError) as e:
+    except (dagger.QueryError, GaveUp, ChecksumError) as e:
         logger.warning("could not read published digests from %s: %s", api_url, e)
         return {}
 

@@ -7,6 +7,7 @@ subcommand. Needs only an engine (``dagger.connection``), not the module runtime
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 
@@ -16,13 +17,16 @@ from dagger import dag
 
 from pipelines import spec as pins
 from pipelines.build import build
+from pipelines.download import DownloadPolicy, download_policy
 from pipelines.errors import InvalidSpecError, RunnerImageError
 from pipelines.publish import release
 from pipelines.smoke import smoke_test
 from pipelines.spec import RunnerSpec, spec_from_settings
 from pipelines.verify import Archives, verify_all
 
-SECRET_SCHEMES = ("env://", "file://")
+# env://NAME (a POSIX variable name) or file://PATH (visible ASCII, no spaces).
+# Whatever follows the scheme is never echoed: it may be the password itself.
+_SECRET_URI = re.compile(r"env://[A-Za-z_][A-Za-z0-9_]{0,254}|file://[!-~]{1,4096}")
 
 
 def _spec_flags() -> argparse.ArgumentParser:
@@ -72,6 +76,27 @@ def _spec_flags() -> argparse.ArgumentParser:
     return p
 
 
+def _download_flags() -> argparse.ArgumentParser:
+    """How hard to try each download (client mode only; see pipelines.download)."""
+    p = argparse.ArgumentParser(add_help=False)
+    default = DownloadPolicy()
+    p.add_argument(
+        "--download-attempts",
+        type=int,
+        default=default.attempts,
+        metavar="N",
+        help=f"tries per download or push on transient failures (5xx, reset, timeout); default {default.attempts}",
+    )
+    p.add_argument(
+        "--download-timeout",
+        type=float,
+        default=default.timeout,
+        metavar="SECONDS",
+        help=f"time limit of one download or push attempt; default {default.timeout:g}",
+    )
+    return p
+
+
 def _archive_flags() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--runner-archive", metavar="PATH", help="local runner tarball (air-gapped)")
@@ -103,14 +128,14 @@ def _arches_flag(p: argparse.ArgumentParser) -> None:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True)
-    shared = [_spec_flags(), _archive_flags()]
+    shared = [_spec_flags(), _download_flags(), _archive_flags()]
 
     b = sub.add_parser("build", parents=[*shared, _one_image_flags()], help="build one image")
     b.add_argument("--export", metavar="PATH", help="write the image as an OCI tarball")
     sub.add_parser("smoke-test", parents=[*shared, _one_image_flags()], help="build and smoke-test one image")
     c = sub.add_parser("ci", parents=shared, help="build and smoke-test both layouts per arch")
     _arches_flag(c)
-    pub = sub.add_parser("publish", parents=[_spec_flags()], help="build, test, and push all arches")
+    pub = sub.add_parser("publish", parents=[_spec_flags(), _download_flags()], help="build, test, and push all arches")
     _arches_flag(pub)
     pub.add_argument("--layout", choices=pins.LAYOUTS, default=pins.DEFAULT_LAYOUT.value)
     pub.add_argument("--address", required=True, help="where to push, e.g. ghcr.io/owner/actions-runner:TAG")
@@ -136,8 +161,11 @@ def specs_from_args(args: argparse.Namespace) -> list[RunnerSpec]:
 
 def check_secret_uri(value: str) -> str:
     """A secret reference (env:// or file://), never the password itself."""
-    if not value.startswith(SECRET_SCHEMES):
-        msg = "password: expected env://VAR or file://PATH (never the password itself on the command line)"
+    if not isinstance(value, str) or not _SECRET_URI.fullmatch(value):
+        msg = (
+            "password: expected env://VAR or file://PATH (VAR of A-Z a-z 0-9 _, PATH without spaces), "
+            "never the password itself on the command line; the value given is not shown"
+        )
         raise InvalidSpecError(msg)
     return value
 
@@ -160,6 +188,12 @@ async def run(args: argparse.Namespace) -> str:
     """Carry out one parsed command against an engine; return what to print."""
     specs = specs_from_args(args)
     password = check_secret_uri(args.password) if getattr(args, "password", None) else None
+    policy = DownloadPolicy(attempts=args.download_attempts, timeout=args.download_timeout)
+    with download_policy(policy):
+        return await _run(args, specs, password)
+
+
+async def _run(args: argparse.Namespace, specs: list[RunnerSpec], password: str | None) -> str:
     async with dagger.connection(dagger.Config(log_output=sys.stderr)):
         if args.command == "publish":
             secret = dag.secret(password) if password else None
@@ -180,6 +214,35 @@ async def run(args: argparse.Namespace) -> str:
         return f"built {spec.name} ({spec.platform})"
 
 
+# The client's own transport to the engine: when one of these ends a run, the
+# engine (or the connection to it) went away; it says nothing about the inputs.
+ENGINE_GONE_EXIT = 3
+_CLIENT_ERRORS = (dagger.ClientConnectionError, dagger.TransportError, dagger.ProvisionError)
+_TRANSPORT_LIBRARIES = frozenset({"gql", "httpx", "httpcore", "tenacity"})  # the SDK's HTTP client and retries
+
+
+def engine_gone(error: BaseException) -> BaseException | None:
+    """The failure of the connection to the engine inside error (or its exception group), if any."""
+    if isinstance(error, BaseExceptionGroup):
+        found = (engine_gone(e) for e in error.exceptions)
+        return next((e for e in found if e is not None), None)
+    if isinstance(error, _CLIENT_ERRORS) or type(error).__module__.split(".")[0] in _TRANSPORT_LIBRARIES:
+        return error
+    return None
+
+
+def engine_gone_message(error: BaseException) -> str:
+    detail = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+    return (
+        f"error: engine: lost the connection to the Dagger engine ({type(error).__name__}"
+        f"{': ' + detail if detail else ''}). Expected the engine to run until the command ends; "
+        "it stopped, restarted or became unreachable mid-run. Check that it runs "
+        "(`dagger core version`, or the engine container in `docker ps`), then run the same command "
+        "again: finished steps come back from the engine's cache, and a publish that printed no "
+        "digest may be repeated safely"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
@@ -187,4 +250,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunnerImageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except Exception as e:
+        gone = engine_gone(e)
+        if gone is None:
+            raise
+        print(engine_gone_message(gone), file=sys.stderr)
+        return ENGINE_GONE_EXIT
     return 0

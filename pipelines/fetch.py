@@ -17,6 +17,7 @@ import logging
 import dagger
 
 from pipelines.checksums import Asset, hooks_asset, hooks_novolume_asset, runner_asset, select_checksum
+from pipelines.download import DownloadPolicy, GaveUp, current_policy, with_retries
 from pipelines.errors import ChecksumError, DownloadError
 from pipelines.spec import RunnerSpec
 
@@ -78,20 +79,31 @@ async def fetch_hooks_novolume(
 
 
 async def fetch_asset(
-    client: dagger.Client, spec: RunnerSpec, asset: Asset, archive: dagger.File | None = None
+    client: dagger.Client,
+    spec: RunnerSpec,
+    asset: Asset,
+    archive: dagger.File | None = None,
+    *,
+    policy: DownloadPolicy | None = None,
 ) -> dagger.File:
-    """Return the asset's File once its SHA-256 matches (or unverified, if allowed)."""
+    """Return the asset's File once its SHA-256 matches (or unverified, if allowed).
+
+    A download is retried on transient failures and limited in time per attempt
+    (policy, else the current ``download_policy``); a mismatch is never retried.
+    """
     expected = select_checksum(
         asset=asset.name,
         flag=asset.sha_flag,
         explicit=asset.sha256,
         allow_unverified=spec.allow_unverified,
     )
-    file = client.http(asset.url) if archive is None else archive
     where = source(asset, local=archive is not None)
     try:
-        found = await file.digest(exclude_metadata=True)
-    except dagger.QueryError as e:
+        if archive is None:
+            file, found = await _download(client, asset, policy or current_policy())
+        else:
+            file, found = archive, await archive.digest(exclude_metadata=True)
+    except (dagger.QueryError, GaveUp) as e:
         raise DownloadError(download_error_message(asset, where, e)) from e
     if spec.allow_unverified or expected is None:  # None only when allowed: see select_checksum
         logger.warning(
@@ -104,6 +116,16 @@ async def fetch_asset(
     if not digest_matches(found, expected):
         raise await _mismatch(client, spec, asset, file, where, expected, found)
     return file
+
+
+async def _download(client: dagger.Client, asset: Asset, policy: DownloadPolicy) -> tuple[dagger.File, str]:
+    """The downloaded File and its engine digest. Awaiting the digest is what makes the engine fetch."""
+
+    async def attempt() -> tuple[dagger.File, str]:
+        file = client.http(asset.url)  # a failed fetch is not cached: each attempt asks the server again
+        return file, await file.digest(exclude_metadata=True)
+
+    return await with_retries(attempt, what=f"{asset.name} from {asset.url}", policy=policy)
 
 
 async def _mismatch(

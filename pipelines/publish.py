@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import dagger
 
+from pipelines.download import GaveUp, current_policy, with_retries
 from pipelines.errors import InvalidSpecError, PublishError
-from pipelines.spec import ImageRef, RunnerSpec, parse_reference
+from pipelines.spec import ImageRef, RunnerSpec, parse_reference, refused
 from pipelines.verify import Archives, check_specs, verify_all
 
 
@@ -25,11 +27,26 @@ def check_address(address: str) -> ImageRef:
     return ref
 
 
+# A registry user name: visible ASCII without ":" (HTTP basic auth splits user
+# from password at the first ":"), e.g. me, github-actions[bot], robot$ci+push.
+_USERNAME = re.compile(r"[!-9;-~]{1,255}")
+
+
+def check_username(username: str) -> str:
+    """A user name the registry login can carry unchanged."""
+    if not isinstance(username, str) or not _USERNAME.fullmatch(username):
+        msg = refused("username", username, "1 to 255 visible ASCII characters without spaces or ':'")
+        raise PublishError(msg)
+    return username
+
+
 def check_credentials(username: str | None, password: dagger.Secret | None) -> None:
     if (username is None) != (password is None):
         given, missing = ("username", "password") if password is None else ("password", "username")
         msg = f"{given} given without {missing}: pass both --username and --password, or neither"
         raise PublishError(msg)
+    if username is not None:
+        check_username(username)
 
 
 async def publish(
@@ -50,8 +67,17 @@ async def publish(
     if username is not None and password is not None:
         first = first.with_registry_auth(address, username, password)
     try:
-        return await first.publish(address, platform_variants=rest or None)
-    except dagger.QueryError as e:
+        # Dagger 0.21.8 does not retry a failed blob or manifest upload; pushing
+        # again re-sends only what the registry lacks. It pushes the platform
+        # manifests before the index and the tag comes last, with the index:
+        # a failed push never leaves the tag on a partial image.
+        return await with_retries(
+            lambda: first.publish(address, platform_variants=rest or None),
+            what=f"push to {address}",
+            policy=current_policy(),
+            limit_flag="--download-timeout",
+        )
+    except (dagger.QueryError, GaveUp) as e:
         who = f" as {username!r}" if username else " without credentials"
         msg = f'pushing {len(containers)} platform(s) to "{address}"{who} failed: {e}{_login_hint(str(e), username)}'
         raise PublishError(msg) from e

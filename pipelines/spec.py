@@ -9,11 +9,11 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import json
 import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
 from pipelines.errors import InvalidSpecError
 
@@ -121,22 +121,55 @@ CONTRACTS: Mapping[Layout, ImageContract] = MappingProxyType(
 
 
 # --- Validation helpers --------------------------------------------------------
-_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_FINGERPRINT = re.compile(r"^[0-9A-F]{40}$")
+# Every pattern is matched with fullmatch() and written with explicit ASCII
+# classes, never \d or \w (which accept non-ASCII digits and letters) and
+# never anchored with $ (which also matches before a trailing newline): a
+# value that passes is exactly the documented form, so it can go into a URL,
+# a label or an engine call unchanged.
+_VERSION = re.compile(r"[0-9]{1,9}\.[0-9]{1,9}\.[0-9]{1,9}")
+_SHA256 = re.compile(r"[0-9A-Fa-f]{64}")
+_FINGERPRINT = re.compile(r"[0-9A-Fa-f]{40}")
 
 # A docker reference: [host[:port]/]path[:tag][@sha256:digest]
 _HOST_PART = r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])"
-_HOST = rf"{_HOST_PART}(?:\.{_HOST_PART})*(?::[0-9]+)?"
+_HOST = rf"{_HOST_PART}(?:\.{_HOST_PART})*(?::[0-9]{{1,5}})?"
 _PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_PATH = re.compile(rf"^{_PATH_PART}(?:/{_PATH_PART})*$")
+_PATH = re.compile(rf"{_PATH_PART}(?:/{_PATH_PART})*")
 _REFERENCE = re.compile(
-    rf"^(?:(?P<host>{_HOST})/)?(?P<path>[^:@]+)"
+    rf"(?:(?P<host>{_HOST})/)?(?P<path>[a-z0-9._/-]+)"
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
-    r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+    r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?"
 )
 _REFERENCE_FORM = "[HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST], e.g. ghcr.io/owner/image:tag"
 DEFAULT_REGISTRY = "docker.io"
+
+# http(s)://host[:port][/path], no credentials, query or fragment. The path
+# takes RFC 3986's unreserved and sub-delim characters, ":" "@" and %XX escapes.
+_URL = re.compile(
+    rf"(?P<scheme>https?)://(?P<host>{_HOST}|\[[0-9A-Fa-f:.]+\](?::[0-9]{{1,5}})?)"
+    r"(?P<path>(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*)"
+)
+_URL_FORM = "an http:// or https:// URL without credentials, query or fragment"
+# RFC 3339 as OCI's `created` label wants it: date, "T", time, "Z" or an offset.
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
+# A source-control revision: a commit id, a tag or a ref name, as git spells them.
+_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+-]{0,254}")
+
+
+def shown(value: object) -> str:
+    """value quoted for an error message; control and non-ASCII characters escaped.
+
+    A printable ASCII string shows as "value"; "2.337.0\n" shows its \n, so a
+    reader sees why it was refused and a log line cannot be forged.
+    """
+    return json.dumps(value) if isinstance(value, str) else repr(value)
+
+
+def refused(name: str, value: object, expected: str) -> str:
+    """The message for a refused input: its name, its value as given, the form expected."""
+    return f"{name} {shown(value)}: expected {expected}"
 
 
 def runner_arch(arch: str) -> str:
@@ -161,11 +194,9 @@ def parse_layout(value: Any) -> Layout:
 def check_version(name: str, value: str) -> str:
     """Return MAJOR.MINOR.PATCH; a single leading "v" (as in release tags) is dropped."""
     bare = value.removeprefix("v") if isinstance(value, str) else value
-    if not isinstance(bare, str) or not _VERSION.match(bare):
-        msg = (
-            f'{name} "{value}": expected MAJOR.MINOR.PATCH in digits, e.g. "{RUNNER_VERSION}" '
-            '(a leading "v" is accepted and dropped)'
-        )
+    if not isinstance(bare, str) or not _VERSION.fullmatch(bare):
+        expected = f'MAJOR.MINOR.PATCH in digits 0-9, e.g. "{RUNNER_VERSION}" (a leading "v" is accepted and dropped)'
+        msg = refused(name, value, expected)
         raise InvalidSpecError(msg)
     return bare
 
@@ -174,46 +205,62 @@ def check_sha256(name: str, value: str | None) -> str | None:
     """Return a lowercase 64-hex SHA-256 (a "sha256:" prefix is dropped), or None."""
     if value is None:
         return None
-    bare = value.strip().removeprefix("sha256:").lower()
-    if not _SHA256.match(bare):
-        msg = (
-            f'{name} "{value}": expected a SHA-256 of 64 hexadecimal characters '
-            f'(optionally prefixed "sha256:"), found {len(bare)} characters'
+    bare = value.removeprefix("sha256:") if isinstance(value, str) else ""
+    # Checked before lower(): some non-ASCII letters lowercase to ASCII ones.
+    if not _SHA256.fullmatch(bare):
+        expected = (
+            'a SHA-256 of 64 hexadecimal characters 0-9a-f (optionally prefixed "sha256:"), '
+            f"found {len(bare)} characters"
         )
+        msg = refused(name, value, expected)
         raise InvalidSpecError(msg)
-    return bare
+    return bare.lower()
 
 
 def check_base_url(name: str, value: str) -> str:
     """Return an http(s) URL without its trailing slash."""
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
-        msg = f'{name} "{value}": expected an http:// or https:// URL without query or fragment, e.g. {RUNNER_BASE_URL}'
+    if not isinstance(value, str) or not _URL.fullmatch(value):
+        msg = refused(name, value, f"{_URL_FORM}, e.g. {RUNNER_BASE_URL}")
         raise InvalidSpecError(msg)
     return value.rstrip("/")
 
 
 def check_fingerprint(name: str, value: str) -> str:
     """Return an OpenPGP v4 fingerprint as 40 uppercase hex digits (spaces dropped)."""
-    bare = value.replace(" ", "").upper() if isinstance(value, str) else value
-    if not isinstance(bare, str) or not _FINGERPRINT.match(bare):
-        msg = (
-            f'{name} "{value}": expected an OpenPGP fingerprint of 40 hexadecimal characters '
-            f"(spaces allowed), e.g. {DOCKER_KEY_FINGERPRINT}"
+    bare = value.replace(" ", "") if isinstance(value, str) else ""
+    # Checked before upper(): some non-ASCII letters uppercase to ASCII ones ("\ufb00" -> "FF").
+    if not _FINGERPRINT.fullmatch(bare):
+        expected = (
+            f"an OpenPGP fingerprint of 40 hexadecimal characters (spaces allowed), e.g. {DOCKER_KEY_FINGERPRINT}"
         )
+        msg = refused(name, value, expected)
         raise InvalidSpecError(msg)
-    return bare
+    return bare.upper()
 
 
 def check_created(value: str | None) -> str | None:
     """Return an RFC 3339 timestamp unchanged, or None."""
     if value is None:
         return None
-    try:
+    expected = "an RFC 3339 timestamp, e.g. 2026-08-26T12:00:00Z"
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        msg = refused("created", value, expected)
+        raise InvalidSpecError(msg)
+    try:  # the form is right; is the date real (no month 13)?
         datetime.datetime.fromisoformat(value)
     except ValueError:
-        msg = f'created "{value}": expected an RFC 3339 timestamp, e.g. 2026-08-26T12:00:00Z'
+        msg = refused("created", value, expected)
         raise InvalidSpecError(msg) from None
+    return value
+
+
+def check_revision(value: str | None) -> str | None:
+    """Return a source-control revision (commit id, tag or ref name) unchanged, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _REVISION.fullmatch(value):
+        msg = refused("revision", value, "a commit id, tag or ref of up to 255 characters A-Z a-z 0-9 . _ / + -")
+        raise InvalidSpecError(msg)
     return value
 
 
@@ -243,18 +290,16 @@ class ImageRef:
 
 def parse_reference(value: str, *, name: str = "image") -> ImageRef:
     """Parse a docker reference, refusing what a registry would refuse."""
-    match = _REFERENCE.match(value) if isinstance(value, str) else None
+    match = _REFERENCE.fullmatch(value) if isinstance(value, str) else None
     if match is not None:
         host, path = match["host"], match["path"]
         # As docker does: the first part is a host only if it looks like one.
         if host and not ("." in host or ":" in host or host == "localhost"):
             host, path = None, f"{host}/{path}"
-        if _PATH.match(path) and len(f"{host or ''}/{path}") <= 255:
+        if _PATH.fullmatch(path) and len(f"{host or ''}/{path}") <= 255:
             return ImageRef(host=host, path=path, tag=match["tag"], digest=match["digest"])
-    msg = (
-        f'{name} "{value}": expected a docker reference {_REFERENCE_FORM} '
-        "(path in lowercase letters, digits and . _ - separators)"
-    )
+    expected = f"a docker reference {_REFERENCE_FORM} (path in lowercase letters, digits and . _ - separators)"
+    msg = refused(name, value, expected)
     raise InvalidSpecError(msg)
 
 
@@ -317,6 +362,7 @@ class RunnerSpec:
             "docker_key_fingerprint": check_fingerprint("docker_key_fingerprint", self.docker_key_fingerprint),
             "source": None if self.source is None else check_base_url("source", self.source),
             "created": check_created(self.created),
+            "revision": check_revision(self.revision),
         }
         for field, value in normalized.items():
             object.__setattr__(self, field, value)
@@ -411,10 +457,11 @@ def parse_runner_checksums(values: Sequence[str] | None) -> dict[str, str]:
         arch, sep, sha = value.partition("=") if isinstance(value, str) else ("", "", "")
         if not sep or arch not in RUNNER_ARCH or arch in sums:
             why = f"{arch} given twice" if arch in sums else "not of that form"
-            msg = (
-                f'runner_checksum "{value}": expected {RUNNER_CHECKSUM_FORM} with ARCH one of '
-                f"{', '.join(ARCHES)}, each arch once ({why}); e.g. --runner-checksum arm64=<64 hex>"
+            expected = (
+                f"{RUNNER_CHECKSUM_FORM} with ARCH one of {', '.join(ARCHES)}, each arch once ({why}); "
+                "e.g. --runner-checksum arm64=<64 hex>"
             )
+            msg = refused("runner_checksum", value, expected)
             raise InvalidSpecError(msg)
         sums[arch] = str(check_sha256(f"runner_checksum {arch}", sha))
     return sums
