@@ -107,7 +107,7 @@ class RunnerImage:
     novolume_hooks: Annotated[bool, Doc("Also ship k8s-novolume/ (kubernetes-novolume mode)")] = True
     docker_cli: Annotated[
         bool, Doc("Install Docker's CLI and buildx plugin in the hosted layout (dind mode), verified by apt")
-    ] = False
+    ] = True
     docker_version: Annotated[str, Doc("docker-ce-cli version (Docker's apt repository)")] = pins.DOCKER_VERSION
     buildx_version: Annotated[str, Doc("docker-buildx-plugin version (Docker's apt repository)")] = pins.BUILDX_VERSION
     docker_apt_url: Annotated[str, Doc("Docker's apt repositories, <url>/<os id>/ (a mirror works)")] = (

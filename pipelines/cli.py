@@ -61,8 +61,8 @@ def _spec_flags() -> argparse.ArgumentParser:
     p.add_argument(
         "--docker-cli",
         action=argparse.BooleanOptionalAction,
-        default=False,
-        help="install Docker's CLI and buildx plugin in the hosted layout (dind mode)",
+        default=True,
+        help="install Docker's CLI and buildx plugin in the hosted layout (dind mode; --no-docker-cli leaves them out)",
     )
     p.add_argument("--docker-version", default=pins.DOCKER_VERSION, help="docker-ce-cli version")
     p.add_argument("--buildx-version", default=pins.BUILDX_VERSION, help="docker-buildx-plugin version")

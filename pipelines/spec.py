@@ -329,7 +329,7 @@ class RunnerSpec:
     """Build even when an asset's SHA-256 is unknown, and skip the comparison."""
     novolume_hooks: bool = True
     """Also ship k8s-novolume/ (ARC's kubernetes-novolume mode points at it)."""
-    docker_cli: bool = False
+    docker_cli: bool = True
     """Install Docker's CLI and buildx plugin (hosted layout only; ARC's dind mode)."""
     docker_version: str = DOCKER_VERSION
     buildx_version: str = BUILDX_VERSION

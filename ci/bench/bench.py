@@ -136,6 +136,7 @@ def spec_for(base: str, arch: str, layout: Layout, mirror: str, version: str = V
         layout=layout,
         runner_base_url=f"{mirror}/runner",
         hooks_base_url=f"{mirror}/hooks",
+        docker_cli=False,  # the peer Dockerfile has none, and Docker's repository is not reachable here
     )
 
 
@@ -172,6 +173,7 @@ def with_sums(spec: RunnerSpec, sums: dict[str, str]) -> RunnerSpec:
         },
         runner_base_url=spec.runner_base_url,
         hooks_base_url=spec.hooks_base_url,
+        docker_cli=spec.docker_cli,
         runner_sha256=sums[spec.runner_asset],
         hooks_sha256=sums[spec.hooks_asset],
         hooks_novolume_sha256=sums[spec.hooks_novolume_asset],

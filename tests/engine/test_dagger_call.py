@@ -19,6 +19,7 @@ import anyio
 import pytest
 import yaml
 
+from tests.engine.apt_repo import AptRepos
 from tests.engine.fixtures import ReleaseMirror
 from tests.engine.registry import Registry, read_index
 
@@ -55,7 +56,9 @@ async def dagger(*args: str, env: dict[str, str] | None = None) -> Call:
 def local_settings(mirror: ReleaseMirror, base_image: str, **runner_sums: str) -> list[str]:
     """The module object's flags that point it at the local mirror and base image instead of GitHub and MCR.
 
-    runner_sums (arch=sum) replace the mirror's runner sums.
+    runner_sums (arch=sum) replace the mirror's runner sums. Docker's CLI is
+    left out: its repository is not reachable here (a test below gives the
+    build a local copy of one instead).
     """
     v, h, n = mirror.runner_version, mirror.hooks_version, mirror.hooks_novolume_version
     sums = {
@@ -74,6 +77,7 @@ def local_settings(mirror: ReleaseMirror, base_image: str, **runner_sums: str) -
         "--runner-checksum", f"arm64={sums['arm64']}",
         "--hooks-checksum", mirror.sha(f"actions-runner-hooks-k8s-{h}.zip"),
         "--hooks-novolume-checksum", mirror.sha(f"actions-runner-hooks-k8s-{n}.zip"),
+        "--docker-cli=false",
     ]  # fmt: skip
 
 
@@ -138,6 +142,22 @@ async def test_smoke_test_arm64_minimal_prints_the_version(mirror: ReleaseMirror
     done = await dagger(
         "call", *local_settings(mirror, base_image), "smoke-test", "--arch", "ARM64", "--layout", "minimal"
     )
+    assert done.returncode == 0, done
+    assert done.stdout.strip() == mirror.runner_version, done
+
+
+async def test_smoke_test_with_dockers_cli_from_a_local_repository_copy(
+    mirror: ReleaseMirror, base_image: str, apt_repos: AptRepos
+) -> None:
+    """The default hosted image has Docker's CLI; --docker-apt-repo gives apt a local copy of the repository."""
+    settings = [arg for arg in local_settings(mirror, base_image) if arg != "--docker-cli=false"]
+    done = await dagger(
+        "call", *settings,
+        "--docker-key-fingerprint", apt_repos.fingerprint,
+        "--docker-version", apt_repos.docker_version,
+        "--buildx-version", apt_repos.buildx_version,
+        "smoke-test", "--arch", "amd64", "--docker-apt-repo", str(apt_repos.path("good")),
+    )  # fmt: skip
     assert done.returncode == 0, done
     assert done.stdout.strip() == mirror.runner_version, done
 

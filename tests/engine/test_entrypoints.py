@@ -36,6 +36,7 @@ def module_object(mirror: ReleaseMirror, base_image: str) -> RunnerImage:
         base_image=base_image,
         runner_base_url=f"{mirror.base_url}/runner",
         hooks_base_url=f"{mirror.base_url}/hooks",
+        docker_cli=False,  # Docker's repository is not reachable here (see test_docker_cli.py)
         runner_checksums=[
             f"amd64={mirror.sha(f'actions-runner-linux-x64-{v}.tar.gz')}",
             f"arm64={mirror.sha(f'actions-runner-linux-arm64-{v}.tar.gz')}",
@@ -130,6 +131,7 @@ def cli_args(mirror: ReleaseMirror, base_image: str, *extra: str) -> list[str]:
         mirror.sha(f"actions-runner-hooks-k8s-{h}.zip"),
         "--hooks-novolume-checksum",
         mirror.sha(f"actions-runner-hooks-k8s-{n}.zip"),
+        "--no-docker-cli",  # Docker's repository is not reachable here (see test_docker_cli.py)
         *extra,
     ]
 

@@ -29,8 +29,13 @@ CHART_HOOKS = {
 
 
 def make_spec(mirror: ReleaseMirror, base_image: str, arch: str, layout: Layout, **changes: object) -> RunnerSpec:
-    """A spec that downloads from the local mirror, with the mirror's true sums."""
+    """A spec that downloads from the local mirror, with the mirror's true sums.
+
+    Without Docker's CLI unless changes ask for it: Docker's repository is not
+    reachable here (test_docker_cli.py gives the build a local copy of one).
+    """
     spec = RunnerSpec(
+        docker_cli=False,
         runner_version=mirror.runner_version,
         hooks_version=mirror.hooks_version,
         hooks_novolume_version=mirror.hooks_novolume_version,

@@ -97,6 +97,8 @@ def test_bad_input_exits_1_before_connecting() -> None:
 
 def test_docker_cli_flags() -> None:
     (spec,) = specs_from_args(parser().parse_args(["build"]))
+    assert spec.with_docker_cli  # on by default in the hosted layout
+    (spec,) = specs_from_args(parser().parse_args(["build", "--no-docker-cli"]))
     assert spec.docker_cli is False
     args = parser().parse_args(
         [

@@ -33,18 +33,19 @@ fpr:::::::::{OTHER}:
 """
 
 
-def test_defaults_are_upstreams_versions_and_dockers_key_and_off() -> None:
+def test_defaults_are_upstreams_versions_and_dockers_key_and_on() -> None:
     spec = RunnerSpec()
     assert (spec.docker_version, spec.buildx_version) == ("29.7.1", "0.36.0")
     assert spec.docker_apt_url == "https://download.docker.com/linux"
     assert spec.docker_key_fingerprint == "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"
-    assert spec.docker_cli is False
+    assert spec.docker_cli is True
 
 
 def test_docker_cli_only_in_the_hosted_layout() -> None:
     assert RunnerSpec(docker_cli=True).with_docker_cli
     assert not RunnerSpec(docker_cli=True, layout="minimal").with_docker_cli  # type: ignore[arg-type]
-    assert not RunnerSpec().with_docker_cli
+    assert RunnerSpec().with_docker_cli  # the default
+    assert not RunnerSpec(docker_cli=False).with_docker_cli
 
 
 def test_repository_line_and_versions_follow_the_base_os_release() -> None:
@@ -119,7 +120,7 @@ def test_strict_update_makes_any_repository_failure_an_error() -> None:
 def test_docker_labels_only_when_shipped() -> None:
     assert labels(RunnerSpec(docker_cli=True))["dev.runner-image.docker.version"] == "29.7.1"
     assert labels(RunnerSpec(docker_cli=True))["dev.runner-image.buildx.version"] == "0.36.0"
-    for spec in (RunnerSpec(), RunnerSpec(docker_cli=True, layout="minimal")):  # type: ignore[arg-type]
+    for spec in (RunnerSpec(docker_cli=False), RunnerSpec(docker_cli=True, layout="minimal")):  # type: ignore[arg-type]
         assert "dev.runner-image.docker.version" not in labels(spec)
 
 

@@ -43,7 +43,7 @@ CONSTRUCTOR: dict[str, tuple[Any, Any]] = {
     "hooks_novolume_checksum": (OPT_STR, None),
     "allow_unverified": (bool, False),
     "novolume_hooks": (bool, True),
-    "docker_cli": (bool, False),
+    "docker_cli": (bool, True),
     "docker_version": (str, pins.DOCKER_VERSION),
     "buildx_version": (str, pins.BUILDX_VERSION),
     "docker_apt_url": (str, pins.DOCKER_APT_URL),

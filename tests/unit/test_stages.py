@@ -58,7 +58,7 @@ def test_image_os_refuses_what_it_cannot_name(text: str) -> None:
 
 
 def test_labels_omit_unknown_metadata() -> None:
-    found = labels(RunnerSpec())
+    found = labels(RunnerSpec(docker_cli=False))
     assert found == {
         "org.opencontainers.image.version": "2.337.0",
         "org.opencontainers.image.licenses": "MIT",
