@@ -17,6 +17,7 @@ from dagger.mod._exceptions import FunctionError
 from pipelines import spec as pins
 from pipelines.build import build
 from pipelines.errors import RunnerImageError
+from pipelines.merge import merge
 from pipelines.publish import release
 from pipelines.smoke import smoke_test
 from pipelines.spec import RunnerSpec, spec_from_settings
@@ -144,6 +145,41 @@ class RunnerImage:
             specs = [self.spec(a, lay) for a in arches or list(Arch) for lay in Layout]
             archives = Archives(runner=runner_archive, hooks=hooks_archive, hooks_novolume=hooks_novolume_archive)
             return report(await verify_all(dag, specs, archives))
+
+    @dagger.function
+    async def merge(
+        self,
+        sources: Annotated[
+            list[str],
+            Name("source"),
+            Doc("A per-arch image pushed by publish --arch <one>, by tag or digest; repeatable, one per arch"),
+        ],
+        addresses: Annotated[
+            list[str],
+            Name("address"),
+            Doc("Release address to tag the index with, e.g. ghcr.io/owner/actions-runner:2.337.0; repeatable"),
+        ],
+        arches: Annotated[
+            list[Arch] | None, Name("arch"), Doc("Architectures the index must hold, repeatable (default: all)")
+        ] = None,
+        layout: Annotated[Layout, Doc("Layout every source must carry in its dev.runner-image.layout label")] = (
+            Layout.HOSTED
+        ),
+        username: Annotated[str | None, Doc("Registry user")] = None,
+        password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
+    ) -> str:
+        """Check per-arch images (platform, layout, runner version); only if all fit, tag one index: ref@digest."""
+        with reported():
+            return await merge(
+                dag,
+                sources,
+                addresses,
+                arches=[a.value for a in arches or list(Arch)],
+                layout=pins.Layout(layout.value),
+                runner_version=pins.check_version("runner_version", self.runner_version),
+                username=username,
+                password=password,
+            )
 
     @dagger.function
     async def publish(

@@ -87,3 +87,13 @@ def test_bad_input_exits_1_before_connecting() -> None:
     assert done.returncode == 1, done
     assert 'error: spec: runner_version "2.33": expected MAJOR.MINOR.PATCH' in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_merge_takes_repeatable_sources_and_addresses() -> None:
+    args = parser().parse_args(
+        ["merge", "--source", "o/r:s-amd64", "--source", "o/r:s-arm64", "--address", "o/r:1", "--address", "o/r:latest",
+         "--layout", "minimal", "--runner-version", "v2.336.0"]
+    )  # fmt: skip
+    assert (args.sources, args.addresses) == (["o/r:s-amd64", "o/r:s-arm64"], ["o/r:1", "o/r:latest"])
+    assert args.layout == "minimal"
+    assert args.runner_version == "v2.336.0"  # checked (and the v dropped) by run_merge

@@ -65,6 +65,17 @@ FUNCTIONS: dict[str, tuple[Any, dict[str, tuple[Any, Any]]]] = {
             "hooks_novolume_archive": (FILE, None),
         },
     ),
+    "merge": (
+        str,
+        {
+            "source": (list[str], REQUIRED),
+            "address": (list[str], REQUIRED),
+            "arch": (ARCHES, None),
+            "layout": (Layout, "HOSTED"),
+            "username": (OPT_STR, None),
+            "password": (dagger.Secret | None, None),
+        },
+    ),
     "publish": (
         str,
         {
