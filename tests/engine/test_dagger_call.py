@@ -373,3 +373,24 @@ async def test_refused_login_fails_with_our_message_and_publishes_nothing(
     assert "The registry refused the login" in done.stderr, done
     assert "Traceback" not in done.stderr, done
     assert not Registry(address, auth=(user, password)).has_tag("runner-image-test/refused", tag)
+
+
+async def test_merge_refuses_missing_and_wrong_platform_sources_and_tags_nothing(
+    mirror: ReleaseMirror, base_image: str, registry: str
+) -> None:
+    """Through the CLI: a source never pushed, and an arm64 image (the local base) where amd64 is asked."""
+    repository, tag = "runner-image-test/merge-refused", uuid.uuid4().hex[:12]
+    missing = f"{registry}/{repository}:never-pushed"
+    arm64 = f"{base_image}-arm64"  # single-platform, and not built by this module: no labels
+    for sources, arches, expected in (
+        ([missing], ["amd64"], f'merge: source "{missing}": expected a readable per-arch image, could not read it'),
+        ([arm64], ["amd64"], f'source "{arm64}": expected an image for linux/amd64, found linux/arm64'),
+    ):
+        flags = [w for s in sources for w in ("--source", s)] + [w for a in arches for w in ("--arch", a)]
+        done = await dagger("call", *local_settings(mirror, base_image), "merge", *flags,
+                            "--address", f"{registry}/{repository}:{tag}")  # fmt: skip
+        assert done.returncode != 0, done
+        assert expected in done.stderr, done
+        assert "Traceback" not in done.stderr, done
+    assert "dev.runner-image.layout" in done.stderr  # the unlabelled base is named as not built here
+    assert not Registry(registry).has_tag(repository, tag)
