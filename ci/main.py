@@ -16,9 +16,11 @@ from dagger.mod._exceptions import FunctionError
 
 from pipelines import spec as pins
 from pipelines.build import build
+from pipelines.checksums import resolve_checksums
 from pipelines.errors import RunnerImageError
 from pipelines.merge import merge
 from pipelines.publish import release
+from pipelines.sbom import SBOM_NAME, sbom
 from pipelines.smoke import smoke_test
 from pipelines.spec import RunnerSpec, spec_from_settings
 from pipelines.verify import Archives, Verified, verify_all
@@ -131,6 +133,26 @@ class RunnerImage:
             spec = self.spec(arch, layout)
             ctr = await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive)
             return await smoke_test(ctr, spec)
+
+    @dagger.function
+    async def sbom(
+        self,
+        syft: Annotated[
+            dagger.File,
+            Doc("A static syft binary for the engine's platform (CGO_ENABLED=0 go install .../syft/cmd/syft@v1.57.1)"),
+        ],
+        arch: ArchArg = Arch.AMD64,
+        layout: LayoutArg = Layout.HOSTED,
+        runner_archive: RunnerArchiveArg = None,
+        hooks_archive: HooksArchiveArg = None,
+        hooks_novolume_archive: NovolumeArchiveArg = None,
+    ) -> dagger.File:
+        """Build one image; return its SPDX JSON SBOM made by syft, with the runner and hooks added."""
+        with reported():
+            spec = await resolve_checksums(dag, self.spec(arch, layout))
+            ctr = await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive)
+            text = await sbom(dag, spec, ctr, syft)
+            return dag.directory().with_new_file(SBOM_NAME, text).file(SBOM_NAME)
 
     @dagger.function
     async def ci(

@@ -13,6 +13,7 @@ from pipelines.errors import (
     MergeError,
     PublishError,
     RunnerImageError,
+    SbomError,
     SmokeTestError,
 )
 from pipelines.spec import ImageContract, Layout, RunnerSpec
@@ -28,5 +29,6 @@ __all__ = [
     "PublishError",
     "RunnerImageError",
     "RunnerSpec",
+    "SbomError",
     "SmokeTestError",
 ]

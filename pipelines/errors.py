@@ -59,3 +59,9 @@ class MergeError(RunnerImageError):
     """Per-arch images could not be merged into one index (missing, unreadable or mismatched source)."""
 
     stage = "merge"
+
+
+class SbomError(RunnerImageError):
+    """syft could not make an SBOM of a built image."""
+
+    stage = "sbom"

@@ -65,6 +65,7 @@ FUNCTIONS: dict[str, tuple[Any, dict[str, tuple[Any, Any]]]] = {
             "hooks_novolume_archive": (FILE, None),
         },
     ),
+    "sbom": (dagger.File, {"syft": (dagger.File, REQUIRED), **ONE_IMAGE}),
     "merge": (
         str,
         {
