@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import anyio
 import dagger
 import pytest
 
@@ -19,6 +23,7 @@ from tests.engine.test_pipeline import make_spec
 
 pytestmark = pytest.mark.anyio
 REPOSITORY = "runner-image-test/merge"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def address(registry: str, tag: str | None = None) -> str:
@@ -135,3 +140,27 @@ async def test_a_multi_platform_index_is_not_a_source(
     with pytest.raises(MergeError) as caught:
         await merge(dag, [index, staged["arm64"]], [refused[0]], runner_version=mirror.runner_version)
     assert f'source "{index}": expected a single-platform image, found a multi-platform index' in str(caught.value)
+
+
+async def test_client_mode_merge_prints_the_index_and_refuses_a_wrong_version(
+    mirror: ReleaseMirror, registry: str, staged: dict[str, str]
+) -> None:
+    """`python -m pipelines merge`, as the README types it."""
+    target = address(registry)
+    sources = ["--source", staged["amd64"], "--source", staged["arm64"], "--address", target]
+
+    async def cli(*args: str) -> tuple[int, str, str]:
+        done = await anyio.run_process([sys.executable, "-m", "pipelines", "merge", *args],
+                                       env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO, check=False)  # fmt: skip
+        return done.returncode, done.stdout.decode(), done.stderr.decode()
+
+    code, out, err = await cli("--runner-version", "2.400.0", *sources)
+    assert code == 1, err[-3000:]
+    assert 'error: merge: source "' in err
+    assert 'org.opencontainers.image.version="2.400.0"' in err
+    assert not Registry(registry).has_tag(REPOSITORY, split(target)[1])
+
+    code, out, err = await cli("--runner-version", mirror.runner_version, *sources)
+    assert code == 0, err[-3000:]
+    assert out.strip().startswith(f"{target}@sha256:")
+    assert sorted(read_index(Registry(registry), target)) == ["linux/amd64", "linux/arm64"]
