@@ -16,8 +16,11 @@ from dagger.mod._exceptions import FunctionError
 
 from pipelines import spec as pins
 from pipelines.build import build
+from pipelines.checksums import resolve_checksums
 from pipelines.errors import RunnerImageError
+from pipelines.merge import merge
 from pipelines.publish import release
+from pipelines.sbom import SBOM_NAME, sbom
 from pipelines.smoke import smoke_test
 from pipelines.spec import RunnerSpec, spec_from_settings
 from pipelines.verify import Archives, Verified, verify_all
@@ -156,6 +159,27 @@ class RunnerImage:
             return await smoke_test(ctr, spec)
 
     @dagger.function
+    async def sbom(
+        self,
+        syft: Annotated[
+            dagger.File,
+            Doc("A static syft binary for the engine's platform (CGO_ENABLED=0 go install .../syft/cmd/syft@v1.57.1)"),
+        ],
+        arch: ArchArg = Arch.AMD64,
+        layout: LayoutArg = Layout.HOSTED,
+        runner_archive: RunnerArchiveArg = None,
+        hooks_archive: HooksArchiveArg = None,
+        hooks_novolume_archive: NovolumeArchiveArg = None,
+        docker_apt_repo: DockerAptRepoArg = None,
+    ) -> dagger.File:
+        """Build one image; return its SPDX JSON SBOM made by syft, with the runner and hooks added."""
+        with reported():
+            spec = await resolve_checksums(dag, self.spec(arch, layout))
+            ctr = await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive, docker_apt_repo)
+            text = await sbom(dag, spec, ctr, syft)
+            return dag.directory().with_new_file(SBOM_NAME, text).file(SBOM_NAME)
+
+    @dagger.function
     async def ci(
         self,
         arches: ArchesArg = None,
@@ -174,6 +198,41 @@ class RunnerImage:
                 docker_apt_repo=docker_apt_repo,
             )
             return report(await verify_all(dag, specs, archives))
+
+    @dagger.function
+    async def merge(
+        self,
+        sources: Annotated[
+            list[str],
+            Name("source"),
+            Doc("A per-arch image pushed by publish --arch <one>, by tag or digest; repeatable, one per arch"),
+        ],
+        addresses: Annotated[
+            list[str],
+            Name("address"),
+            Doc("Release address to tag the index with, e.g. ghcr.io/owner/actions-runner:2.337.0; repeatable"),
+        ],
+        arches: Annotated[
+            list[Arch] | None, Name("arch"), Doc("Architectures the index must hold, repeatable (default: all)")
+        ] = None,
+        layout: Annotated[Layout, Doc("Layout every source must carry in its dev.runner-image.layout label")] = (
+            Layout.HOSTED
+        ),
+        username: Annotated[str | None, Doc("Registry user")] = None,
+        password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
+    ) -> str:
+        """Check per-arch images (platform, layout, runner version); only if all fit, tag one index: ref@digest."""
+        with reported():
+            return await merge(
+                dag,
+                sources,
+                addresses,
+                arches=[a.value for a in arches or list(Arch)],
+                layout=pins.Layout(layout.value),
+                runner_version=pins.check_version("runner_version", self.runner_version),
+                username=username,
+                password=password,
+            )
 
     @dagger.function
     async def publish(

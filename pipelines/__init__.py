@@ -11,9 +11,11 @@ from pipelines.errors import (
     ChecksumError,
     DownloadError,
     InvalidSpecError,
+    MergeError,
     PackageError,
     PublishError,
     RunnerImageError,
+    SbomError,
     SmokeTestError,
 )
 from pipelines.spec import ImageContract, Layout, RunnerSpec
@@ -25,9 +27,11 @@ __all__ = [
     "ImageContract",
     "InvalidSpecError",
     "Layout",
+    "MergeError",
     "PackageError",
     "PublishError",
     "RunnerImageError",
     "RunnerSpec",
+    "SbomError",
     "SmokeTestError",
 ]

@@ -1,4 +1,4 @@
-"""Client mode: ``python -m pipelines build|smoke-test|ci|publish [flags]``.
+"""Client mode: ``python -m pipelines build|smoke-test|ci|publish|merge [flags]``.
 
 The same inputs as the Dagger module (``dagger call``), as flags of each
 subcommand. Needs only an engine (``dagger.connection``), not the module runtime.
@@ -19,9 +19,10 @@ from pipelines import spec as pins
 from pipelines.build import build
 from pipelines.download import DownloadPolicy, download_policy
 from pipelines.errors import InvalidSpecError, RunnerImageError
+from pipelines.merge import merge
 from pipelines.publish import release
 from pipelines.smoke import smoke_test
-from pipelines.spec import RunnerSpec, spec_from_settings
+from pipelines.spec import RunnerSpec, check_version, spec_from_settings
 from pipelines.verify import Archives, verify_all
 
 # env://NAME (a POSIX variable name) or file://PATH (visible ASCII, no spaces).
@@ -141,6 +142,16 @@ def parser() -> argparse.ArgumentParser:
     pub.add_argument("--address", required=True, help="where to push, e.g. ghcr.io/owner/actions-runner:TAG")
     pub.add_argument("--username", help="registry user")
     pub.add_argument("--password", metavar="env://VAR", help="registry password, as env://VAR or file://PATH")
+    # Not the shared flags: their --source (a label) would clash with merge's
+    # --source, and merge builds nothing; it checks the runner version only.
+    m = sub.add_parser("merge", help="check per-arch images, then tag them as one index")
+    m.add_argument("--runner-version", default=pins.RUNNER_VERSION, help="runner version every source must carry")
+    m.add_argument("--source", dest="sources", action="append", required=True, help="per-arch image, repeatable")
+    m.add_argument("--address", dest="addresses", action="append", required=True, help="release address, repeatable")
+    _arches_flag(m)
+    m.add_argument("--layout", choices=pins.LAYOUTS, default=pins.DEFAULT_LAYOUT.value)
+    m.add_argument("--username", help="registry user")
+    m.add_argument("--password", metavar="env://VAR", help="registry password, as env://VAR or file://PATH")
     return top
 
 
@@ -184,13 +195,30 @@ def _archives(client: dagger.Client, args: argparse.Namespace) -> Archives:
     )
 
 
+async def run_merge(args: argparse.Namespace, password: str | None) -> str:
+    """The merge subcommand: it builds nothing, so it needs no spec, only the runner version to expect."""
+    runner_version = check_version("runner_version", args.runner_version)
+    async with dagger.connection(dagger.Config(log_output=sys.stderr)):
+        return await merge(
+            dag,
+            args.sources,
+            args.addresses,
+            arches=args.arches or list(pins.ARCHES),
+            layout=pins.Layout(args.layout),
+            runner_version=runner_version,
+            username=args.username,
+            password=dag.secret(password) if password else None,
+        )
+
+
 async def run(args: argparse.Namespace) -> str:
     """Carry out one parsed command against an engine; return what to print."""
-    specs = specs_from_args(args)
     password = check_secret_uri(args.password) if getattr(args, "password", None) else None
+    if args.command == "merge":
+        return await run_merge(args, password)
     policy = DownloadPolicy(attempts=args.download_attempts, timeout=args.download_timeout)
     with download_policy(policy):
-        return await _run(args, specs, password)
+        return await _run(args, specs_from_args(args), password)
 
 
 async def _run(args: argparse.Namespace, specs: list[RunnerSpec], password: str | None) -> str:

@@ -59,3 +59,15 @@ class PublishError(RunnerImageError):
     """The image could not be published (bad address, credentials, registry error)."""
 
     stage = "publish"
+
+
+class MergeError(RunnerImageError):
+    """Per-arch images could not be merged into one index (missing, unreadable or mismatched source)."""
+
+    stage = "merge"
+
+
+class SbomError(RunnerImageError):
+    """syft could not make an SBOM of a built image."""
+
+    stage = "sbom"

@@ -120,3 +120,13 @@ def test_docker_cli_flags() -> None:
     assert spec.docker_apt_url == "http://127.0.0.1:8/docker"
     assert spec.docker_key_fingerprint == "0123456789ABCDEF0123456789ABCDEF01234567"
     assert specs_from_args(parser().parse_args(["ci", "--docker-cli"]))[1].with_docker_cli is False  # minimal
+
+
+def test_merge_takes_repeatable_sources_and_addresses() -> None:
+    args = parser().parse_args(
+        ["merge", "--source", "o/r:s-amd64", "--source", "o/r:s-arm64", "--address", "o/r:1", "--address", "o/r:latest",
+         "--layout", "minimal", "--runner-version", "v2.336.0"]
+    )  # fmt: skip
+    assert (args.sources, args.addresses) == (["o/r:s-amd64", "o/r:s-arm64"], ["o/r:1", "o/r:latest"])
+    assert args.layout == "minimal"
+    assert args.runner_version == "v2.336.0"  # checked (and the v dropped) by run_merge

@@ -73,6 +73,18 @@ FUNCTIONS: dict[str, tuple[Any, dict[str, tuple[Any, Any]]]] = {
             "docker_apt_repo": (dagger.Directory | None, None),
         },
     ),
+    "sbom": (dagger.File, {"syft": (dagger.File, REQUIRED), **ONE_IMAGE}),
+    "merge": (
+        str,
+        {
+            "source": (list[str], REQUIRED),
+            "address": (list[str], REQUIRED),
+            "arch": (ARCHES, None),
+            "layout": (Layout, "HOSTED"),
+            "username": (OPT_STR, None),
+            "password": (dagger.Secret | None, None),
+        },
+    ),
     "publish": (
         str,
         {
