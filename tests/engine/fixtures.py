@@ -135,6 +135,25 @@ class ReleaseMirror:
         return self.root / f"hooks/v{version}/actions-runner-hooks-k8s-{version}.zip"
 
 
+def client_mode_flags(mirror: ReleaseMirror, base_image: str, base_url: str | None = None) -> list[str]:
+    """`python -m pipelines` flags that build from the mirror (at base_url, default its own server), with its sums.
+
+    Docker's CLI is left out: its repository is not reachable here (test_docker_cli.py gives
+    the build a local copy of one).
+    """
+    v, h, n = mirror.runner_version, mirror.hooks_version, mirror.hooks_novolume_version
+    url = base_url or mirror.base_url
+    return [
+        *("--runner-version", v, "--hooks-version", h, "--hooks-novolume-version", n, "--base-image", base_image),
+        *("--runner-base-url", f"{url}/runner", "--hooks-base-url", f"{url}/hooks"),
+        *("--runner-checksum", f"amd64={mirror.sha(f'actions-runner-linux-x64-{v}.tar.gz')}"),
+        *("--runner-checksum", f"arm64={mirror.sha(f'actions-runner-linux-arm64-{v}.tar.gz')}"),
+        *("--hooks-checksum", mirror.sha(f"actions-runner-hooks-k8s-{h}.zip")),
+        *("--hooks-novolume-checksum", mirror.sha(f"actions-runner-hooks-k8s-{n}.zip")),
+        "--no-docker-cli",
+    ]
+
+
 def write_release_mirror(
     root: Path, *, runner_version: str, hooks_version: str, hooks_novolume_version: str
 ) -> dict[str, str]:

@@ -29,7 +29,7 @@ from pipelines.publish import release
 from pipelines.spec import Layout, RunnerSpec
 from tests.engine import faults
 from tests.engine.faults import FaultServer
-from tests.engine.fixtures import RELEASE_API_PATH, ReleaseMirror
+from tests.engine.fixtures import RELEASE_API_PATH, ReleaseMirror, client_mode_flags
 from tests.engine.registry import Registry
 from tests.engine.test_pipeline import make_spec, unique_address
 
@@ -255,15 +255,7 @@ async def test_publish_through_transient_faults_on_every_asset_succeeds(
 
 # --- through `python -m pipelines` ----------------------------------------------------------
 def cli_args(server: FaultServer, mirror: ReleaseMirror, base_image: str, *extra: str) -> list[str]:
-    v, h, n = mirror.runner_version, mirror.hooks_version, mirror.hooks_novolume_version
-    return [
-        *("--runner-version", v, "--hooks-version", h, "--hooks-novolume-version", n, "--base-image", base_image),
-        *("--runner-base-url", f"{server.url}/runner", "--hooks-base-url", f"{server.url}/hooks"),
-        *("--runner-checksum", f"amd64={mirror.sha(f'actions-runner-linux-x64-{v}.tar.gz')}"),
-        *("--hooks-checksum", mirror.sha(f"actions-runner-hooks-k8s-{h}.zip")),
-        *("--hooks-novolume-checksum", mirror.sha(f"actions-runner-hooks-k8s-{n}.zip")),
-        *extra,
-    ]
+    return [*client_mode_flags(mirror, base_image, server.url), *extra]
 
 
 async def run_cli(*args: str) -> tuple[int, str, str]:

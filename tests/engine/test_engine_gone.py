@@ -22,7 +22,7 @@ import pytest
 from pipelines.cli import ENGINE_GONE_EXIT
 from tests.engine import faults
 from tests.engine.faults import ConnectionCutter, FaultServer
-from tests.engine.fixtures import ReleaseMirror
+from tests.engine.fixtures import ReleaseMirror, client_mode_flags
 from tests.engine.registry import Registry
 
 pytestmark = pytest.mark.anyio
@@ -56,17 +56,13 @@ async def test_engine_gone_mid_publish_exits_3_with_a_message_and_publishes_noth
 ) -> None:
     tag = uuid.uuid4().hex[:12]
     repository = "runner-image-test/engine-gone"
-    v, h, n = mirror.runner_version, mirror.hooks_version, mirror.hooks_novolume_version
+    v = mirror.runner_version
     with FaultServer(mirror.root) as server:
         runner_path = f"/runner/v{v}/actions-runner-linux-x64-{v}.tar.gz"
         server.script(runner_path, faults.stall(100, after=100))  # keeps the run busy until the cut
         cutter = ConnectionCutter(int(str(session["port"])))
         args = [
-            *("--runner-version", v, "--hooks-version", h, "--hooks-novolume-version", n, "--base-image", base_image),
-            *("--runner-base-url", f"{server.url}/runner", "--hooks-base-url", f"{server.url}/hooks"),
-            *("--runner-checksum", f"amd64={mirror.sha(f'actions-runner-linux-x64-{v}.tar.gz')}"),
-            *("--hooks-checksum", mirror.sha(f"actions-runner-hooks-k8s-{h}.zip")),
-            *("--hooks-novolume-checksum", mirror.sha(f"actions-runner-hooks-k8s-{n}.zip")),
+            *client_mode_flags(mirror, base_image, server.url),
             *("--arch", "amd64", "--address", f"{registry}/{repository}:{tag}"),
         ]
         env = {

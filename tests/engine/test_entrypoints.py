@@ -19,7 +19,7 @@ import pytest
 
 from ci.main import Arch, Layout, RunnerImage
 from pipelines.spec import HOSTED_CONTRACT
-from tests.engine.fixtures import ReleaseMirror
+from tests.engine.fixtures import ReleaseMirror, client_mode_flags
 from tests.engine.registry import Registry, read_index
 
 pytestmark = pytest.mark.anyio
@@ -111,29 +111,7 @@ def cli_env() -> dict[str, str]:
 
 
 def cli_args(mirror: ReleaseMirror, base_image: str, *extra: str) -> list[str]:
-    v, h, n = mirror.runner_version, mirror.hooks_version, mirror.hooks_novolume_version
-    return [
-        "--runner-version",
-        v,
-        "--hooks-version",
-        h,
-        "--hooks-novolume-version",
-        n,
-        "--base-image",
-        base_image,
-        "--runner-base-url",
-        f"{mirror.base_url}/runner",
-        "--hooks-base-url",
-        f"{mirror.base_url}/hooks",
-        "--runner-checksum",
-        f"arm64={mirror.sha(f'actions-runner-linux-arm64-{v}.tar.gz')}",
-        "--hooks-checksum",
-        mirror.sha(f"actions-runner-hooks-k8s-{h}.zip"),
-        "--hooks-novolume-checksum",
-        mirror.sha(f"actions-runner-hooks-k8s-{n}.zip"),
-        "--no-docker-cli",  # Docker's repository is not reachable here (see test_docker_cli.py)
-        *extra,
-    ]
+    return [*client_mode_flags(mirror, base_image), *extra]
 
 
 async def test_cli_under_dagger_run_smoke_tests_arm64(mirror: ReleaseMirror, base_image: str) -> None:
