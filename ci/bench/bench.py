@@ -154,10 +154,12 @@ def write_inputs(mirror_root: Path, spec: RunnerSpec, runner_mb: int) -> tuple[P
     context = mirror_root / f"context-{spec.arch}-{spec.runner_version}"
     context.mkdir()
     sums = {}
-    for rel, blob in data.items():
+    for rel, fresh in data.items():
         path = mirror_root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(blob)
+        if not path.exists():  # the hooks are shared by every arch: written once, or their sums would differ
+            path.write_bytes(fresh)
+        blob = path.read_bytes()
         os.link(path, context / path.name)
         sums[path.name] = fixtures.sha256(blob)
     (context / "SHA256SUMS").write_text("".join(f"{digest}  {name}\n" for name, digest in sums.items()))
