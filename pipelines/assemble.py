@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import dagger
 
-from pipelines import docker_cli
+from pipelines import docker_cli, packages
 from pipelines.errors import InvalidSpecError, PackageError
 from pipelines.spec import ImageContract, Layout, RunnerSpec
 
@@ -83,21 +83,6 @@ def labels(spec: RunnerSpec) -> dict[str, str]:
     return {key: value for key, value in found.items() if value}
 
 
-def install_script(packages: tuple[str, ...], *, strict_update: bool = False) -> str:
-    """apt-get update, install without recommends, drop the lists.
-
-    strict_update makes apt-get update fail on any repository it cannot read
-    or verify, whatever apt's default for that case, so a tampered
-    repository stops the step before anything is installed.
-    """
-    update = "apt-get -o APT::Update::Error-Mode=any update" if strict_update else "apt-get update"
-    return (
-        f"{update}"
-        f" && apt-get install -y --no-install-recommends {' '.join(shlex.quote(p) for p in packages)}"
-        " && rm -rf /var/lib/apt/lists/*"
-    )
-
-
 def user_script(contract: ImageContract) -> str:
     """Group (fixed gid), then user (fixed uid) in it and in sudo, with a home."""
     q = shlex.quote
@@ -144,7 +129,7 @@ async def system(
         os_release = parse_os_release(await read_os_release(base))
         ctr = await _with_docker_packages(client, spec, ctr, os_release, docker_apt_repo)
     else:
-        ctr = ctr.with_exec(["sh", "-c", install_script(HOSTED_PACKAGES)])
+        ctr = packages.with_packages(ctr, packages.downloaded(client, spec, ctr, HOSTED_PACKAGES))
     ctr = ctr.with_exec(["sh", "-c", user_script(spec.contract)])
     return ctr.with_new_file(SUDOERS_FILE, SUDOERS_RULE, permissions=0o440)
 
@@ -158,15 +143,21 @@ async def _with_docker_packages(
 ) -> dagger.Container:
     """The hosted packages plus Docker's CLI and buildx, apt verifying Docker's repository.
 
-    Run here (not lazily) so that apt's refusal becomes a PackageError naming the repository.
+    The download step is run here (not lazily) so that apt's refusal becomes a PackageError naming the repository.
     """
     repo = docker_cli.docker_repo(spec, os_release, local=local_repo is not None)
     key_file = client.http(repo.key_url) if local_repo is None else local_repo.file(f"{repo.os_id}/gpg")
     keyring = await docker_cli.docker_keyring(spec, docker_cli.key_tools(client, spec), repo, key_file)
-    script = install_script(HOSTED_PACKAGES + docker_cli.packages(spec, repo), strict_update=True)
-    installed = docker_cli.with_docker_repo(ctr, repo, keyring, local_repo).with_exec(["sh", "-c", script])
+    fetched = packages.downloaded(
+        client,
+        spec,
+        ctr,
+        HOSTED_PACKAGES + docker_cli.packages(spec, repo),
+        with_sources=lambda stage: docker_cli.with_docker_repo(stage, repo, keyring, local_repo),
+        strict_update=True,
+    )
     try:
-        await installed.sync()
+        await fetched.sync()
     except dagger.ExecError as e:
         output = f"{e.stdout or ''}\n{e.stderr or ''}".strip()[-3000:]
         msg = (
@@ -177,7 +168,7 @@ async def _with_docker_packages(
             f"{repo.os_id} {repo.codename}), or pass --docker-cli=false. apt said:\n{output}"
         )
         raise PackageError(msg) from e
-    return docker_cli.without_local_repo(installed, repo)
+    return packages.with_packages(docker_cli.with_kept_repo(ctr, repo, keyring), fetched)
 
 
 async def read_os_release(base: dagger.Container) -> str:
@@ -188,8 +179,6 @@ async def read_os_release(base: dagger.Container) -> str:
         except dagger.QueryError:
             continue
     return ""
-
-
 
 
 async def read_image_os(base: dagger.Container, spec: RunnerSpec) -> str | None:

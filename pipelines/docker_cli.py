@@ -16,8 +16,8 @@ Docker's version scheme (``5:<v>-1~<ID>.<VERSION_ID>~<CODENAME>``).
 
 Air-gapped sites (and the tests) can give a local copy of the repository
 instead, a folder laid out as under the URL (``<ID>/gpg``, ``<ID>/dists/``,
-``<ID>/pool/``): apt reads it through a ``file:`` source mounted for the
-install step only, and checks it exactly as it checks the remote one.
+``<ID>/pool/``): apt reads it through a ``copy:`` source mounted for the
+download step only (pipelines/packages.py), and checks it exactly as it checks the remote one.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ CLI_EPOCH = "5:"  # docker-ce-cli versions carry epoch 5 in Docker's repository
 GNUPG_HOME = "/tmp/runner-image-gnupg"  # noqa: S108 - inside a throwaway container
 KEY_FILE = "/tmp/runner-image-docker-key"  # noqa: S108
 KEY_OUT = "/tmp/runner-image-docker.gpg"  # noqa: S108
-LOCAL_REPO = "/run/runner-image-docker-apt"  # a local repository copy, mounted for the install step only
+LOCAL_REPO = "/run/runner-image-docker-apt"  # a local repository copy, mounted for the download step only
 LOCAL_REPO_FLAG = "--docker-apt-repo"
 
 
@@ -68,7 +68,8 @@ class DockerRepo:
 
     @property
     def source_line(self) -> str:
-        root = f"file:{LOCAL_REPO}" if self.local else self.url
+        # copy:, not file:, so apt copies the packages into the download's output instead of using them in place.
+        root = f"copy:{LOCAL_REPO}" if self.local else self.url
         return f"deb [arch={self.arch} signed-by={KEYRING}] {root}/{self.os_id} {self.codename} stable\n"
 
     def package_version(self, version: str) -> str:
@@ -185,11 +186,12 @@ def key_tools(client: dagger.Client, spec: RunnerSpec) -> dagger.Container:
 def with_docker_repo(
     ctr: dagger.Container, repo: DockerRepo, keyring: dagger.File, local_repo: dagger.Directory | None = None
 ) -> dagger.Container:
-    """The keyring and the source line (and a local copy mounted); the packages are installed with the others."""
+    """The keyring and the source line (and a local copy mounted): what apt needs to fetch Docker's packages."""
     ctr = ctr.with_file(KEYRING, keyring, permissions=0o644).with_new_file(SOURCES, repo.source_line, permissions=0o644)
     return ctr if local_repo is None else ctr.with_mounted_directory(LOCAL_REPO, local_repo)
 
 
-def without_local_repo(ctr: dagger.Container, repo: DockerRepo) -> dagger.Container:
-    """After the install: a local copy's mount and its file: source line go (they would not resolve in a job)."""
-    return ctr.without_mount(LOCAL_REPO).without_file(SOURCES) if repo.local else ctr
+def with_kept_repo(ctr: dagger.Container, repo: DockerRepo, keyring: dagger.File) -> dagger.Container:
+    """What the image keeps: the keyring, and the source line unless it names a local copy (no job could read it)."""
+    ctr = ctr.with_file(KEYRING, keyring, permissions=0o644)
+    return ctr if repo.local else ctr.with_new_file(SOURCES, repo.source_line, permissions=0o644)

@@ -2,7 +2,7 @@
 
 The repositories are the fixtures of apt_repo.py (real docker CLI and buildx
 inside, signed with a test key), given to the build as --docker-apt-repo
-folders that apt reads through a file: source; dockerd is the test environment's own,
+folders that apt reads through a copy: source; dockerd is the test environment's own,
 reached through its socket mounted as the chart's sidecar shares it.
 The dind test runs on both arches (arm64 under emulation, against the same dockerd).
 """

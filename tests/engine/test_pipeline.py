@@ -112,6 +112,19 @@ async def test_built_image_meets_its_contract(
         assert await sh(ctr, "id -gn") == "runner"  # primary group, as upstream's adduser makes it
         assert await sh(ctr, f"stat -c '%a %U:%G' {root}") == "755 runner:docker"  # not upstream's 777
         assert await ctr.env_variable("ImageOS") == "debian12"  # from the base's os-release
+        # Packages resolved and downloaded off the target platform, installed in it (pipelines/packages.py):
+        # the target's arch, dependencies marked automatic as a one-step install leaves them, nothing left over.
+        installed = await sh(ctr, "dpkg-query -W -f '${Package} ${Architecture}\\n' git jq sudo curl perl")
+        assert installed.splitlines() == [f"{p} {arch}" for p in ("curl", "git", "jq", "perl", "sudo")]
+        auto = (await sh(ctr, "apt-mark showauto")).split()
+        assert "perl" in auto
+        assert "libcurl4" in auto
+        assert not {"git", "jq", "sudo", "curl", "unzip"} & set(auto)
+        leftovers = (
+            "ls -A /var/lib/apt/lists /var/cache/apt/archives 2>/dev/null"
+            " | grep -v -e '^lock$' -e '^partial$' -e ':$' -e '^$'"
+        )
+        assert await sh(ctr, f"{leftovers}; test ! -e /run/runner-image-packages && echo clean") == "clean"
     else:
         assert await ctr.env_variable("RUNNER_ALLOW_RUNASROOT") == "1"
 

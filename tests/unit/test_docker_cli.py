@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.assemble import install_script, labels
+from pipelines.assemble import labels
 from pipelines.docker_cli import (
     KEYRING,
     check_key,
@@ -13,6 +13,7 @@ from pipelines.docker_cli import (
     primary_fingerprints,
 )
 from pipelines.errors import ChecksumError, InvalidSpecError
+from pipelines.packages import download_script
 from pipelines.smoke import docker_cli_problem
 from pipelines.spec import DOCKER_KEY_FINGERPRINT, RunnerSpec
 
@@ -113,8 +114,12 @@ def test_malformed_docker_versions(field: str) -> None:
 
 
 def test_strict_update_makes_any_repository_failure_an_error() -> None:
-    assert install_script(("jq",), strict_update=True).startswith("apt-get -o APT::Update::Error-Mode=any update && ")
-    assert install_script(("jq",)).startswith("apt-get update && ")
+    strict = download_script("amd64", ("jq",), strict_update=True).splitlines()
+    lax = download_script("amd64", ("jq",)).splitlines()
+    update = [line for line in strict if line.endswith(" update")]
+    assert len(update) == 1
+    assert update[0].endswith("-o APT::Update::Error-Mode=any update")
+    assert not any("Error-Mode" in line for line in lax)
 
 
 def test_docker_labels_only_when_shipped() -> None:
