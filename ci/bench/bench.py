@@ -4,6 +4,7 @@
     python -m ci.bench.bench image [--runs 3] [--arch amd64] [--runner-mb 130]
     python -m ci.bench.bench ci    [--runs 2] [--runner-mb 130]
     python -m ci.bench.bench bump  [--arch amd64] [--runner-mb 130]
+    python -m ci.bench.bench size  [--arch amd64] [--runner-mb 130]
 
 image: one image (hosted layout, one arch), the pipeline's `build` against
 `docker build --platform linux/<arch>` of ci/bench/Dockerfile, "cold" (build
@@ -15,6 +16,11 @@ script of the same work, a `docker build` per image then `docker run ...
 run.sh --version` in it, one after the other. bump: a warm build, then the
 same build with a new runner version; prints the steps the engine ran again
 and the ones it took from its cache (its progress log's DONE and CACHED).
+size: the hosted image with the Docker CLI (Docker's apt repository replaced
+by the tests' signed local copy) next to ci/bench/upstream.Dockerfile, upstream's
+images/Dockerfile step by step on the same base with stand-ins for its
+downloads (see that file and size.py); both pushed to the local registry
+under runner-image-bench/size and measured there. Prunes nothing.
 
 Both sides use the same local base image, the same archives (a fixture
 runner tarball padded with incompressible bytes to a real one's size, and the
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import re
 import shutil
@@ -47,6 +54,7 @@ from pathlib import Path
 import anyio
 import dagger
 
+from ci.bench import size
 from pipelines.build import build
 from pipelines.spec import Layout, RunnerSpec
 from pipelines.verify import verify_all
@@ -56,6 +64,7 @@ HERE = Path(__file__).parent
 DOCKER = "/usr/bin/docker"  # Debian's client, matching Debian's dockerd
 VERSION, BUMPED, HOOKS, HOOKS_NOVOLUME = "2.399.1", "2.399.2", "0.7.9", "0.9.2"
 ARCHES = ("amd64", "arm64")
+SIZE_REPOSITORY = "runner-image-bench/size"  # on the local registry, the bench's own
 
 
 # --- memory sampling ---------------------------------------------------------
@@ -256,6 +265,14 @@ def docker_build(context: Path, spec: RunnerSpec, tag: str, log: Path | None = N
         sys.exit(f"docker build failed:\n{done.stderr[-3000:]}")
 
 
+def docker_or_exit(command: list[str]) -> None:
+    done = subprocess.run(
+        command, env={**os.environ, "DOCKER_BUILDKIT": "1"}, capture_output=True, text=True, check=False
+    )
+    if done.returncode:
+        sys.exit(f"{' '.join(command[:2])} failed:\n{done.stderr[-3000:]}")
+
+
 def docker_smoke(spec: RunnerSpec, tag: str) -> None:
     done = subprocess.run(
         [DOCKER, "run", "--rm", "--platform", spec.platform, tag, spec.contract.run_sh, "--version"],
@@ -405,16 +422,74 @@ def bump_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
             print(f"  {status:<6} {step}")
 
 
+def size_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
+    registry = os.environ.get("RIE_REGISTRY") or sys.exit('RIE_REGISTRY unset: eval "$(bash ci/testenv.sh env)"')
+    cache = size.tools_cache()
+    repos = size.docker_apt_repos(cache, tmp / "apt")
+    mirror = tmp / "mirror"
+    mirror.mkdir()
+    docker_version = size.write_docker_downloads(mirror, cache, args.arch, repos.buildx_version)
+    ours_ref, peer_ref = f"ours-{args.arch}", f"upstream-{args.arch}"
+    with fixtures.FileServer(mirror) as server:
+        spec = spec_for(base, args.arch, Layout.HOSTED, server.url)
+        _, sums = write_inputs(mirror, spec, args.runner_mb)
+        spec = dataclasses.replace(
+            with_sums(spec, sums),
+            docker_cli=True,
+            docker_version=repos.docker_version,
+            buildx_version=repos.buildx_version,
+            docker_key_fingerprint=repos.fingerprint,
+        )
+
+        async def ours(dag: dagger.Client) -> None:
+            apt = dag.host().directory(str(repos.path("good")))
+            await (await build(dag, spec, docker_apt_repo=apt)).publish(f"{registry}/{SIZE_REPOSITORY}:{ours_ref}")
+
+        dagger_session(ours)
+        peer = f"{registry}/{SIZE_REPOSITORY}:{peer_ref}"
+        context = tmp / "upstream-context"
+        context.mkdir()
+        command = [
+            DOCKER, "build", "--progress=plain", "--network", "host", "--platform", spec.platform,
+            "-f", str(HERE / "upstream.Dockerfile"), "-t", peer,
+            "--build-arg", f"BASE_IMAGE={base}",
+            "--build-arg", f"RUNNER_VERSION={spec.runner_version}",
+            "--build-arg", f"RUNNER_CONTAINER_HOOKS_VERSION={spec.hooks_version}",
+            "--build-arg", f"HOOKS_NOVOLUME_VERSION={spec.hooks_novolume_version}",
+            "--build-arg", f"DOCKER_VERSION={docker_version}",
+            "--build-arg", f"BUILDX_VERSION={repos.buildx_version}",
+            "--build-arg", f"RUNNER_BASE_URL={server.url}/runner",
+            "--build-arg", f"HOOKS_BASE_URL={server.url}/hooks",
+            "--build-arg", f"DOCKER_BASE_URL={server.url}/docker",
+            "--build-arg", f"BUILDX_BASE_URL={server.url}/buildx",
+            str(context),
+        ]  # fmt: skip
+        docker_or_exit(command)
+    docker_or_exit([DOCKER, "push", peer])
+    base_repo, _, base_tag = base.removeprefix(f"{registry}/").rpartition(":")
+    lines = size.report(
+        f"\nimage size, hosted layout, linux/{args.arch}: runner tarball {args.runner_mb} MB (fixture), "
+        f"docker {docker_version} and buildx {repos.buildx_version} (stand-ins, see ci/bench/upstream.Dockerfile)",
+        {
+            "ours (pipeline)": size.image_layers(registry, SIZE_REPOSITORY, ours_ref, args.arch),
+            "upstream-equivalent": size.image_layers(registry, SIZE_REPOSITORY, peer_ref, args.arch),
+        },
+        size.image_layers(registry, base_repo, base_tag, args.arch),
+    )
+    print("\n".join(lines))
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m ci.bench.bench", description=__doc__.splitlines()[0])
-    p.add_argument("workload", choices=("image", "ci", "bump"), nargs="?", default="image")
+    p.add_argument("workload", choices=("image", "ci", "bump", "size"), nargs="?", default="image")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--arch", choices=ARCHES, default="amd64")
     p.add_argument("--runner-mb", type=int, default=130, help="size of the runner tarball (a real one is ~130 MB)")
     args = p.parse_args(argv)
     base = os.environ.get("RIE_BASE_IMAGE") or sys.exit('RIE_BASE_IMAGE unset: eval "$(bash ci/testenv.sh env)"')
     with tempfile.TemporaryDirectory(prefix="runner-image-bench.") as tmp:
-        {"image": image_workload, "ci": ci_workload, "bump": bump_workload}[args.workload](args, base, Path(tmp))
+        workloads = {"image": image_workload, "ci": ci_workload, "bump": bump_workload, "size": size_workload}
+        workloads[args.workload](args, base, Path(tmp))
 
 
 if __name__ == "__main__":
