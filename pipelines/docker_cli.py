@@ -173,7 +173,8 @@ async def docker_keyring(
 def key_tools(client: dagger.Client, spec: RunnerSpec) -> dagger.Container:
     """The base on the engine's own platform, with gpg (its import needs the agent): not arch specific."""
     install = (
-        "apt-get update && apt-get install -y --no-install-recommends gpg gpg-agent && rm -rf /var/lib/apt/lists/*"
+        "apt-get -o Acquire::Languages=none update"
+        " && apt-get install -y --no-install-recommends gpg gpg-agent && rm -rf /var/lib/apt/lists/*"
     )
     return (
         client.container()

@@ -31,7 +31,7 @@ RUN_SH = f"{STAGE_DIR}/run.sh"
 def with_unpack_tools(base: dagger.Container) -> dagger.Container:
     """The base plus unzip (installed without recommends, lists dropped)."""
     install = (
-        "apt-get update"
+        "apt-get -o Acquire::Languages=none update"  # package descriptions' translations: not needed to install
         f" && apt-get install -y --no-install-recommends {' '.join(UNZIP_TOOLS)}"
         " && rm -rf /var/lib/apt/lists/*"
     )
