@@ -64,6 +64,11 @@ HERE = Path(__file__).parent
 DOCKER = "/usr/bin/docker"  # Debian's client, matching Debian's dockerd
 VERSION, BUMPED, HOOKS, HOOKS_NOVOLUME = "2.399.1", "2.399.2", "0.7.9", "0.9.2"
 ARCHES = ("amd64", "arm64")
+# Every image the bench builds with docker carries it, so that they go once it is done: each
+# cold run re-tags, leaving the last run's images dangling. Left there, they filled the disk
+# until the engine's own garbage collection (it keeps a share of the disk free) evicted its
+# cache in the middle of "warm" runs.
+BENCH_LABEL = "dev.runner-image.bench=1"
 SIZE_REPOSITORY = "runner-image-bench/size"  # on the local registry, the bench's own
 
 
@@ -267,7 +272,7 @@ def cli_session_startup() -> float:
 
 def docker_build(context: Path, spec: RunnerSpec, tag: str, log: Path | None = None) -> None:
     command = [
-        DOCKER, "build", "--progress=plain", "--network", "host", "--platform", spec.platform,
+        DOCKER, "build", "--progress=plain", "--network", "host", "--platform", spec.platform, "--label", BENCH_LABEL,
         "--target", spec.layout.value, "-t", tag,
         "--build-arg", f"BASE_IMAGE={spec.base_image}",
         "--build-arg", f"RUNNER_ASSET={spec.runner_asset}",
@@ -473,7 +478,7 @@ def size_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
         context.mkdir()
         command = [
             DOCKER, "build", "--progress=plain", "--network", "host", "--platform", spec.platform,
-            "-f", str(HERE / "upstream.Dockerfile"), "-t", peer,
+            "--label", BENCH_LABEL, "-f", str(HERE / "upstream.Dockerfile"), "-t", peer,
             "--build-arg", f"BASE_IMAGE={base}",
             "--build-arg", f"RUNNER_VERSION={spec.runner_version}",
             "--build-arg", f"RUNNER_CONTAINER_HOOKS_VERSION={spec.hooks_version}",
@@ -511,7 +516,13 @@ def main(argv: list[str] | None = None) -> None:
     base = os.environ.get("RIE_BASE_IMAGE") or sys.exit('RIE_BASE_IMAGE unset: eval "$(bash ci/testenv.sh env)"')
     with tempfile.TemporaryDirectory(prefix="runner-image-bench.") as tmp:
         workloads = {"image": image_workload, "ci": ci_workload, "bump": bump_workload, "size": size_workload}
-        workloads[args.workload](args, base, Path(tmp))
+        try:
+            workloads[args.workload](args, base, Path(tmp))
+        finally:
+            subprocess.run(
+                [DOCKER, "image", "prune", "--all", "--force", "--filter", f"label={BENCH_LABEL}"],
+                capture_output=True, check=False,
+            )  # fmt: skip
 
 
 if __name__ == "__main__":
