@@ -19,8 +19,10 @@ depend on the platform apt runs on. So the work is split in two:
    normal install leaves them (so ``apt-get autoremove`` in a job behaves
    the same).
 
-The image ends as a one-step install leaves it: the packages, no lists, no
-downloaded files.
+The image gets the packages and apt's state, and no lists, no downloaded
+files and no binary caches (a one-step install on a base without Docker's
+official images' apt clean-up hooks, like the tests' debootstrap base, kept
+the .deb files and a large pkgcache.bin in the layer).
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ def install_script() -> str:
             "fi",
             f"if [ -s {DEPENDENCIES} ]; then apt-mark auto $(cat {DEPENDENCIES}) >/dev/null; fi",
             "rm -rf /var/lib/apt/lists/*  # apt's index of the given files (auxfiles/)",
+            "rm -f /var/cache/apt/*.bin  # apt's binary caches: rebuilt by the next apt run",
         ]
     )
 

@@ -42,3 +42,5 @@ def test_install_reads_only_the_downloaded_files() -> None:
     assert f"set -- {DEBS}/*.deb" in script
     assert 'apt-get install -y --no-install-recommends -o DPkg::Options::=--force-unsafe-io "$@"' in script
     assert f"apt-mark auto $(cat {DEPENDENCIES})" in script
+    assert "rm -rf /var/lib/apt/lists/*" in script
+    assert "rm -f /var/cache/apt/*.bin" in script
