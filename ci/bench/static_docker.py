@@ -11,9 +11,9 @@ carries. The client is the very file the test apt repository's
 `docker-ce-cli` holds (tests/engine/apt_repo.py), so that part of the two
 images is byte for byte the same.
 
-apt-get runs with its own architecture, lists and status under the cache
-folder, reading the machine's configured sources: the machine's apt state is
-untouched. The programs are kept per arch, so later runs download nothing.
+apt-get runs with a private state under the cache folder (apt_repo.download_debs):
+the machine's apt state is untouched. The programs are kept per arch, so later
+runs download nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import shutil
 import tarfile
 from pathlib import Path
 
-from tests.engine.apt_repo import docker_clients, run
+from tests.engine.apt_repo import docker_clients, download_debs, run
 
 PACKAGES = ("docker.io", "containerd", "runc", "tini")
 # docker/<name> in the static tgz: where each program is in the Debian packages.
@@ -43,20 +43,7 @@ def engine_programs(cache: Path, arch: str) -> dict[str, Path]:
     state = cache / "bench-static-docker"
     out = state / arch / "programs"
     if not all((out / name).exists() for name in PROGRAMS):
-        for sub in ("lists/partial", "cache/archives/partial", f"{arch}/deb"):
-            (state / sub).mkdir(parents=True, exist_ok=True)
-        (state / "status").touch()
-        options = [
-            f"-oAPT::Architecture={arch}",
-            f"-oAPT::Architectures::={arch}",
-            f"-oDir::State::Lists={state / 'lists'}",
-            f"-oDir::Cache={state / 'cache'}",
-            f"-oDir::State::status={state / 'status'}",
-            "-oAPT::Sandbox::User=root",
-        ]
-        run("apt-get", *options, "-q", "update")
-        debs, root = state / arch / "deb", state / arch / "root"
-        run("apt-get", *options, "-q", "download", *PACKAGES, cwd=debs)
+        debs, root = download_debs(state, arch, *PACKAGES), state / arch / "root"
         for deb in debs.glob("*.deb"):
             run("dpkg-deb", "-x", str(deb), str(root))
         out.mkdir(parents=True, exist_ok=True)

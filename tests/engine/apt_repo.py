@@ -59,32 +59,38 @@ def debian_version(deb_version: str) -> str:
     return match[1]
 
 
-def docker_clients(cache: Path) -> tuple[str, dict[str, Path]]:
-    """Debian's docker client for each arch, and its version; downloaded once, then cached.
+def download_debs(state: Path, arch: str, *packages: str) -> Path:
+    """Download Debian's packages for arch into <state>/<arch>/deb, and return that folder.
 
-    apt-get runs with its own architecture, lists and status under cache,
+    apt-get runs with its own architecture, lists and status under state,
     reading the machine's configured sources: the machine's apt state is untouched.
     """
+    for sub in ("lists/partial", "cache/archives/partial", f"{arch}/deb"):
+        (state / sub).mkdir(parents=True, exist_ok=True)
+    (state / "status").touch()
+    options = [
+        f"-oAPT::Architecture={arch}",
+        f"-oAPT::Architectures::={arch}",
+        f"-oDir::State::Lists={state / 'lists'}",
+        f"-oDir::Cache={state / 'cache'}",
+        f"-oDir::State::status={state / 'status'}",
+        "-oAPT::Sandbox::User=root",
+    ]
+    run("apt-get", *options, "-q", "update")
+    debs = state / arch / "deb"
+    run("apt-get", *options, "-q", "download", *packages, cwd=debs)
+    return debs
+
+
+def docker_clients(cache: Path) -> tuple[str, dict[str, Path]]:
+    """Debian's docker client for each arch, and its version; downloaded once, then cached (download_debs)."""
     state = cache / "apt-docker"
     clients: dict[str, Path] = {}
     versions: set[str] = set()
     for arch in ARCHES:
         target = state / arch / "docker"
         if not target.exists():
-            for sub in ("lists/partial", "cache/archives/partial", f"{arch}/deb"):
-                (state / sub).mkdir(parents=True, exist_ok=True)
-            (state / "status").touch()
-            options = [
-                f"-oAPT::Architecture={arch}",
-                f"-oAPT::Architectures::={arch}",
-                f"-oDir::State::Lists={state / 'lists'}",
-                f"-oDir::Cache={state / 'cache'}",
-                f"-oDir::State::status={state / 'status'}",
-                "-oAPT::Sandbox::User=root",
-            ]
-            run("apt-get", *options, "-q", "update")
-            debs = state / arch / "deb"
-            run("apt-get", *options, "-q", "download", DEBIAN_DOCKER_PACKAGE, cwd=debs)
+            debs = download_debs(state, arch, DEBIAN_DOCKER_PACKAGE)
             deb = next(debs.glob("*.deb"))
             run("dpkg-deb", "-x", str(deb), str(state / arch / "root"))
             (state / arch / "root" / "usr" / "bin" / "docker").rename(target)
