@@ -28,6 +28,7 @@ import shlex
 import dagger
 
 from pipelines.errors import ChecksumError, DownloadError, InvalidSpecError
+from pipelines.packages import tools_stage
 from pipelines.spec import RunnerSpec
 
 KEYRING = "/etc/apt/keyrings/docker.gpg"
@@ -172,16 +173,7 @@ async def docker_keyring(
 
 def key_tools(client: dagger.Client, spec: RunnerSpec) -> dagger.Container:
     """The base on the engine's own platform, with gpg (its import needs the agent): not arch specific."""
-    install = (
-        "apt-get -o Acquire::Languages=none update"
-        " && apt-get install -y --no-install-recommends gpg gpg-agent && rm -rf /var/lib/apt/lists/*"
-    )
-    return (
-        client.container()
-        .from_(spec.base_image)
-        .with_env_variable("DEBIAN_FRONTEND", "noninteractive")
-        .with_exec(["sh", "-c", install])
-    )
+    return tools_stage(client, spec, ("gpg", "gpg-agent"))
 
 
 def with_docker_repo(

@@ -28,7 +28,7 @@ the .deb files and a large pkgcache.bin in the layer).
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import dagger
 
@@ -37,9 +37,26 @@ from pipelines.spec import RunnerSpec
 OUT = "/run/runner-image-packages"  # the download stage's output, mounted in the target for its install step
 DEBS = f"{OUT}/debs"
 DEPENDENCIES = f"{OUT}/dependencies"  # names of the packages apt added, one per line
-TARGET_STATUS_DIR = "/run/runner-image-target-dpkg"
-TARGET_STATUS = f"{TARGET_STATUS_DIR}/status"
+TARGET_STATUS = "/run/runner-image-target-dpkg/status"
 DPKG_STATUS = "/var/lib/dpkg/status"
+
+
+def tools_stage(client: dagger.Client, spec: RunnerSpec, tools: Sequence[str]) -> dagger.Container:
+    """The base on the engine's own platform with build-time tools (no recommends, lists dropped): not arch specific.
+
+    Nothing of it reaches the image, so apt runs here the plain one-step way.
+    """
+    install = (
+        "apt-get -o Acquire::Languages=none update"  # package descriptions' translations: not needed to install
+        f" && apt-get install -y --no-install-recommends {' '.join(shlex.quote(t) for t in tools)}"
+        " && rm -rf /var/lib/apt/lists/*"
+    )
+    return (
+        client.container()
+        .from_(spec.base_image)
+        .with_env_variable("DEBIAN_FRONTEND", "noninteractive")
+        .with_exec(["sh", "-c", install])
+    )
 
 
 def apt_options(arch: str) -> list[str]:

@@ -20,6 +20,7 @@ import dagger
 
 from pipelines.concurrently import gather
 from pipelines.errors import ArchiveError
+from pipelines.packages import tools_stage
 from pipelines.spec import RunnerSpec
 
 STAGE_DIR = "/actions-runner"
@@ -28,19 +29,9 @@ UNZIP_TOOLS = ["unzip"]
 RUN_SH = f"{STAGE_DIR}/run.sh"
 
 
-def with_unpack_tools(base: dagger.Container) -> dagger.Container:
-    """The base plus unzip (installed without recommends, lists dropped)."""
-    install = (
-        "apt-get -o Acquire::Languages=none update"  # package descriptions' translations: not needed to install
-        f" && apt-get install -y --no-install-recommends {' '.join(UNZIP_TOOLS)}"
-        " && rm -rf /var/lib/apt/lists/*"
-    )
-    return base.with_env_variable("DEBIAN_FRONTEND", "noninteractive").with_exec(["sh", "-c", install])
-
-
 def unpack_stage(client: dagger.Client, spec: RunnerSpec) -> dagger.Container:
     """The base image on the engine's own platform, plus unzip: shared by every arch's build."""
-    return with_unpack_tools(client.container().from_(spec.base_image))
+    return tools_stage(client, spec, UNZIP_TOOLS)
 
 
 def unpack_script(archive: str, dest: str) -> str:

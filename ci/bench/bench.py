@@ -280,21 +280,18 @@ def docker_build(context: Path, spec: RunnerSpec, tag: str, log: Path | None = N
         "--build-arg", f"NOVOLUME_ASSET={spec.hooks_novolume_asset}",
         str(context),
     ]  # fmt: skip
+    docker_or_exit(command, log)
+
+
+def docker_or_exit(command: list[str], log: Path | None = None) -> None:
+    """Run a docker command (BuildKit on), its stderr to log if given; exit with its stderr if it fails."""
     done = subprocess.run(
         command, env={**os.environ, "DOCKER_BUILDKIT": "1"}, capture_output=True, text=True, check=False
     )
     if log:
         log.write_text(done.stderr)
     if done.returncode:
-        sys.exit(f"docker build failed:\n{done.stderr[-3000:]}")
-
-
-def docker_or_exit(command: list[str]) -> None:
-    done = subprocess.run(
-        command, env={**os.environ, "DOCKER_BUILDKIT": "1"}, capture_output=True, text=True, check=False
-    )
-    if done.returncode:
-        sys.exit(f"{' '.join(command[:2])} failed:\n{done.stderr[-3000:]}")
+        sys.exit(f"docker {command[1]} failed:\n{done.stderr[-3000:]}")
 
 
 def docker_smoke(spec: RunnerSpec, tag: str) -> None:
