@@ -18,14 +18,9 @@ from typing import Any, cast
 
 from ci.bench.static_docker import static_tgz
 from tests.engine import apt_repo
+from tests.engine.registry import Registry
 
 DOCKER_ARCH = {"amd64": "x86_64", "arm64": "aarch64"}  # as upstream's Dockerfile maps it
-MANIFEST_TYPES = (
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-)
 GZIP_LAYERS = ("application/vnd.oci.image.layer.v1.tar+gzip", "application/vnd.docker.image.rootfs.diff.tar.gzip")
 
 
@@ -86,23 +81,10 @@ def sizes(layers: list[Layer]) -> tuple[int, int, int]:
     return len(layers), sum(layer.compressed for layer in layers), sum(layer.uncompressed for layer in layers)
 
 
-def _get(url: str, accept: str | None = None) -> urllib.request.Request:
-    request = urllib.request.Request(url)  # noqa: S310 - the bench's own registry, http on 127.0.0.1
-    if accept:
-        request.add_header("Accept", accept)
-    return request
-
-
-def _json(url: str, accept: str | None = None) -> dict[str, object]:
-    with urllib.request.urlopen(_get(url, accept)) as answer:  # noqa: S310
-        data: dict[str, object] = json.load(answer)
-        return data
-
-
 def _gunzipped_size(url: str) -> int:
     """Bytes of the tar a gzip blob unpacks to, streamed."""
     inflate, total = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS), 0
-    with urllib.request.urlopen(_get(url)) as answer:  # noqa: S310
+    with urllib.request.urlopen(url) as answer:  # noqa: S310 - the bench's own registry, http on 127.0.0.1
         while chunk := answer.read(1 << 20):
             total += len(inflate.decompress(chunk))
     return total + len(inflate.flush())
@@ -110,26 +92,24 @@ def _gunzipped_size(url: str) -> int:
 
 def image_layers(registry: str, repository: str, reference: str, arch: str) -> list[Layer]:
     """The layers of repository:reference for linux/<arch> (from an index, that platform's manifest)."""
-    base = f"http://{registry}/v2/{repository}"
-    manifest = _json(f"{base}/manifests/{reference}", ", ".join(MANIFEST_TYPES))
+    reader = Registry(registry)
+    manifest = reader.manifest(repository, reference)
     if "manifests" in manifest:
-        entries = cast("list[dict[str, Any]]", manifest["manifests"])
         digest = next(
             m["digest"]
-            for m in entries
+            for m in manifest["manifests"]
             if m.get("platform", {}).get("os") == "linux" and m.get("platform", {}).get("architecture") == arch
         )
-        manifest = _json(f"{base}/manifests/{digest}", ", ".join(MANIFEST_TYPES))
-    config_ref = cast("dict[str, Any]", manifest["config"])
+        manifest = reader.manifest(repository, digest)
     layers = cast("list[dict[str, Any]]", manifest["layers"])
-    config = _json(f"{base}/blobs/{config_ref['digest']}")
+    config = json.loads(reader.blob(repository, manifest["config"]["digest"]))
     steps = layer_steps(config, len(layers))
     out = []
     for layer, step in zip(layers, steps, strict=True):
         if layer["mediaType"] not in GZIP_LAYERS:
             msg = f"{repository}:{reference}: layer {layer['digest']} is {layer['mediaType']}, expected gzip"
             raise RuntimeError(msg)
-        size = _gunzipped_size(f"{base}/blobs/{layer['digest']}")
+        size = _gunzipped_size(f"http://{registry}/v2/{repository}/blobs/{layer['digest']}")
         out.append(Layer(digest=layer["digest"], compressed=layer["size"], uncompressed=size, step=step))
     return out
 
