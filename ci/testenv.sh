@@ -37,8 +37,12 @@ engine_volume=runner-image-dagger-state
 base_ref="$RIE_REGISTRY/runner-image-test/runtime-deps:bookworm"
 # What runtime-deps:6.0 carries (bookworm), so the runner finds ICU, OpenSSL and Kerberos.
 base_packages=libc6,libgcc-s1,libgssapi-krb5-2,libicu72,libssl3,libstdc++6,zlib1g,ca-certificates,tzdata
-engine_packages=runc,iptables,dnsmasq-base,git,tini,containernetworking-plugins,ca-certificates,iproute2
-host_packages=(docker.io docker-registry debootstrap qemu-user-static binfmt-support apache2-utils gpg)
+# isal (igzip) and pigz as in Dagger's own engine image: containerd unpacks gzip
+# layers with igzip if found, else unpigz, else Go's slower gzip.
+engine_packages=runc,iptables,dnsmasq-base,git,tini,containernetworking-plugins,ca-certificates,iproute2,isal,pigz
+# pigz: dockerd unpacks gzip layers with unpigz when it is on PATH (moby/moby#35697), so the
+# bench's docker side gets its fast decompressor as the engine gets igzip.
+host_packages=(docker.io docker-registry debootstrap qemu-user-static binfmt-support apache2-utils gpg pigz)
 # The built-in Python SDK image (`dagger call` of a Python module): Debian's Python 3.11.
 sdk_packages=python3
 sdk_ref="$RIE_REGISTRY/runner-image-test/python-sdk"
@@ -196,7 +200,7 @@ build_engine_image() {
   echo "$bin" >"$run_dir/dagger-bin"
   sdk=$(cat "$run_dir/python-sdk")
   sdk_digest=$(cat "$sdk/digest")
-  key="$(basename "$(dirname "$bin")")-python-sdk-${sdk_digest#sha256:}"
+  key="$(basename "$(dirname "$bin")")-python-sdk-${sdk_digest#sha256:}-packages-$(echo "$engine_packages" | sha256sum | cut -c1-12)"
   if [ "$($docker image inspect -f '{{ index .Config.Labels "runner-image.engine-key" }}' "$engine_image" 2>/dev/null)" = "$key" ]; then
     return
   fi
