@@ -125,12 +125,12 @@ async def system(
     if spec.layout is Layout.MINIMAL:
         return base
     ctr = with_env(base, {"DEBIAN_FRONTEND": spec.contract.env["DEBIAN_FRONTEND"]})
+    user = user_script(spec.contract)  # run in the packages' step, after them: one container start less
     if spec.with_docker_cli:
         os_release = parse_os_release(await read_os_release(base))
-        ctr = await _with_docker_packages(client, spec, ctr, os_release, docker_apt_repo)
+        ctr = await _with_docker_packages(client, spec, ctr, os_release, docker_apt_repo, then=user)
     else:
-        ctr = packages.with_packages(ctr, packages.downloaded(client, spec, ctr, HOSTED_PACKAGES))
-    ctr = ctr.with_exec(["sh", "-c", user_script(spec.contract)])
+        ctr = packages.with_packages(ctr, packages.downloaded(client, spec, ctr, HOSTED_PACKAGES), then=user)
     return ctr.with_new_file(SUDOERS_FILE, SUDOERS_RULE, permissions=0o440)
 
 
@@ -140,8 +140,9 @@ async def _with_docker_packages(
     ctr: dagger.Container,
     os_release: dict[str, str],
     local_repo: dagger.Directory | None = None,
+    then: str | None = None,
 ) -> dagger.Container:
-    """The hosted packages plus Docker's CLI and buildx, apt verifying Docker's repository.
+    """The hosted packages plus Docker's CLI and buildx, apt verifying Docker's repository; then as with_packages.
 
     The download step is run here (not lazily) so that apt's refusal becomes a PackageError naming the repository.
     """
@@ -168,7 +169,7 @@ async def _with_docker_packages(
             f"{repo.os_id} {repo.codename}), or pass --docker-cli=false. apt said:\n{output}"
         )
         raise PackageError(msg) from e
-    return packages.with_packages(docker_cli.with_kept_repo(ctr, repo, keyring), fetched)
+    return packages.with_packages(docker_cli.with_kept_repo(ctr, repo, keyring), fetched, then=then)
 
 
 async def read_os_release(base: dagger.Container) -> str:

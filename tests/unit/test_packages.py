@@ -44,3 +44,12 @@ def test_install_reads_only_the_downloaded_files() -> None:
     assert f"apt-mark auto $(cat {DEPENDENCIES})" in script
     assert "rm -rf /var/lib/apt/lists/*" in script
     assert "rm -f /var/cache/apt/*.bin" in script
+
+
+def test_install_runs_what_follows_in_the_same_step_after_the_install() -> None:
+    script = install_script(then="useradd runner")
+    lines = script.splitlines()
+    assert lines[-1] == "useradd runner"
+    assert lines.index("useradd runner") > next(i for i, line in enumerate(lines) if "apt-get install" in line)
+    assert script.startswith("set -eu")  # a failing install stops the step before what follows
+    assert install_script().splitlines()[-1].startswith("rm -f /var/cache/apt/*.bin")
