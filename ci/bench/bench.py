@@ -11,10 +11,11 @@ image: one image (hosted layout, one arch), the pipeline's `build` against
 cache and pulled base emptied first) and "warm" (again, on a full cache),
 with Dagger's session start-up (connect, one query, close) on a line of its
 own, then the same build warm through `dagger call` in this checkout (the
-module loaded by the engine's Python runtime). ci: the CI workload, both arches x both layouts built and smoke-tested:
-the pipeline's `verify_all` (what `dagger call ci` runs) against a user's
-script of the same work, a `docker build` per image then `docker run ...
-run.sh --version` in it, one after the other. bump: a warm build, then the
+module loaded by the engine's Python runtime). ci: the CI workload, both
+arches x both layouts built and smoke-tested: the pipeline's `verify_all`
+(what `dagger call ci` runs) against a user's script of the same work, a
+`docker build` per image then `docker run ... run.sh --version` in it, one
+after the other. bump: a warm build, then the
 same build with a new runner version; prints the steps the engine ran again
 and the ones it took from its cache (its progress log's DONE and CACHED).
 size: the hosted image with the Docker CLI (Docker's apt repository replaced
@@ -259,6 +260,7 @@ def session_startup() -> float:
 
 
 def dagger_cli() -> str:
+    """The dagger CLI the SDK would start: the test environment's, else the one on PATH."""
     return os.environ.get("_EXPERIMENTAL_DAGGER_CLI_BIN") or shutil.which("dagger") or sys.exit("no dagger CLI found")
 
 
