@@ -194,17 +194,18 @@ build_python_sdk() {
 }
 
 build_engine_image() {
-  local bin key rootfs sdk sdk_digest
+  local bin key rootfs sdk sdk_digest packages_key
   bin=$(bash "$here/engine/build.sh" "$cache_dir" 2>>"$log_dir/engine-build.log") \
     || die "building the Dagger engine failed; see $log_dir/engine-build.log"
   echo "$bin" >"$run_dir/dagger-bin"
   sdk=$(cat "$run_dir/python-sdk")
   sdk_digest=$(cat "$sdk/digest")
-  key="$(basename "$(dirname "$bin")")-python-sdk-${sdk_digest#sha256:}-packages-$(echo "$engine_packages" | sha256sum | cut -c1-12)"
+  packages_key=$(echo "$engine_packages" | sha256sum | cut -c1-12)
+  key="$(basename "$(dirname "$bin")")-python-sdk-${sdk_digest#sha256:}-packages-$packages_key"
   if [ "$($docker image inspect -f '{{ index .Config.Labels "runner-image.engine-key" }}' "$engine_image" 2>/dev/null)" = "$key" ]; then
     return
   fi
-  rootfs="$cache_dir/engine-rootfs-$(echo "$engine_packages" | sha256sum | cut -c1-12).tar"
+  rootfs="$cache_dir/engine-rootfs-$packages_key.tar"
   rootfs_tar "$rootfs" amd64 "$engine_packages"
   local layer
   layer=$(mktemp -d "$RIE_HOME/engine-layer.XXXXXX")
