@@ -7,14 +7,14 @@
 #   minimal=--address <image>:<runner version>-minimal
 # `latest` only when the push is to the default branch (not for v* tags).
 # Reads REGISTRY, REPOSITORY, GITHUB_SERVER_URL, GITHUB_SHA, GITHUB_REF, DEFAULT_BRANCH; the
-# runner version is the pinned default of pipelines/spec.py (what the module
+# runner version is the one pinned in pipelines/pins.toml (what the module
 # builds), unless RUNNER_VERSION overrides it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pinned=$(sed -n 's/^RUNNER_VERSION = "\([0-9.]*\)"$/\1/p' pipelines/spec.py)
+pinned=$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["runner"]["version"])' pipelines/pins.toml)
 version=${RUNNER_VERSION:-$pinned}
 [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || {
-  echo "release-addresses: runner version: expected MAJOR.MINOR.PATCH, found '$version'; check RUNNER_VERSION in pipelines/spec.py" >&2
+  echo "release-addresses: runner version: expected MAJOR.MINOR.PATCH, found '$version'; check [runner] version in pipelines/pins.toml" >&2
   exit 1
 }
 image="${REGISTRY}/${REPOSITORY,,}"  # registries want a lowercase repository

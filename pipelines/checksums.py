@@ -2,7 +2,7 @@
 
 Order of trust, first known wins:
   1. the sum the user passed (--runner-checksum ARCH=..., --hooks-checksum, ...);
-  2. the table pinned below, for the default versions;
+  2. pins.toml, for the pinned versions;
   3. the digest GitHub publishes for the release (releases API ``digest``, or
      the sums written in the release notes: the runner's SHA markers, the
      hooks' plain-text "## SHA-256 Checksums" section), fetched only when 1
@@ -20,28 +20,19 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from types import MappingProxyType
 from urllib.parse import urlsplit
 
 import dagger
 
 from pipelines.download import GaveUp, current_policy, with_retries
 from pipelines.errors import ChecksumError
-from pipelines.spec import RunnerSpec, check_sha256
+from pipelines.pins import PINS, Pins
+from pipelines.spec import RunnerSpec, check_sha256, hooks_asset_name
 
 logger = logging.getLogger(__name__)
 
-# (runner version, runner arch) -> SHA-256 published in the release notes.
-PINNED_RUNNER_SHA256: Mapping[tuple[str, str], str] = MappingProxyType(
-    {
-        ("2.337.0", "x64"): "70920811a4f8ad4328818682bca5c6469c1c942fab52448868071d0063816613",
-        ("2.337.0", "arm64"): "9b1dc70626422526e3c94767cf024896beb15da5342a3f4819bf2feac13e0393",
-    }
-)
-# asset name -> SHA-256. No public pin of any hooks zip was found: left empty
-# on purpose rather than invented; the release API fills the gap.
-PINNED_HOOKS_SHA256: Mapping[str, str] = MappingProxyType({})
-
+# The pinned sums live in pins.toml, for its versions only: another version
+# passed as a flag has no pinned sum, so its sum is passed or published.
 _SHA_MARKER = re.compile(
     r"<!--\s*BEGIN\s+SHA\s+(?P<label>[\w.-]+)\s*-->\s*(?P<sum>[0-9A-Fa-f]{64})\s*"
     r"<!--\s*END\s+SHA\s+(?P=label)\s*-->",
@@ -54,12 +45,17 @@ _SUM_LINE = re.compile(r"^[-*]\s+(?P<name>[\w.-]+\.(?:zip|tar\.gz))\s+(?P<sum>[0
 _GITHUB_DOWNLOAD = re.compile(r"^/(?P<owner>[^/]+)/(?P<repo>[^/]+)/releases/download$")
 
 
-def pinned_runner_sha256(version: str, runner_arch: str) -> str | None:
-    return PINNED_RUNNER_SHA256.get((version, runner_arch))
+def pinned_runner_sha256(version: str, runner_arch: str, pins: Pins = PINS) -> str | None:
+    return pins.runner_sha256.get(runner_arch) if version == pins.runner_version else None
 
 
-def pinned_hooks_sha256(asset: str) -> str | None:
-    return PINNED_HOOKS_SHA256.get(asset)
+def pinned_hooks_sha256(asset: str, pins: Pins = PINS) -> str | None:
+    """The pinned sum of a hooks zip: k8s/'s or k8s-novolume/'s, whichever pins this asset's version."""
+    pinned = (
+        (pins.hooks_version, pins.hooks_sha256),
+        (pins.hooks_novolume_version, pins.hooks_novolume_sha256),
+    )
+    return next((sha for version, sha in pinned if sha and hooks_asset_name(version) == asset), None)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)

@@ -72,7 +72,7 @@ def docker_cli_problem(spec: RunnerSpec, docker_out: str, buildx_out: str) -> st
 
 
 def _has_version(output: str, version: str) -> bool:
-    """version appears as a whole word (29.7.1 is not found in 29.7.10)."""
+    """version appears as a whole word (1.2.3 is not found in 1.2.30)."""
     return re.search(rf"(?<![\w.]){re.escape(version)}(?![\w])(?!\.\d)", output) is not None
 
 

@@ -1,7 +1,7 @@
 """What to build: versions, architecture, base image, layout and asset sums.
 
-The pinned defaults sit at the top, one per line, like the ARG block of the
-upstream Dockerfile: a version bump is a one-line diff that a bot can make.
+The pinned defaults come from pins.toml (pipelines/pins.py), the one copy a
+version bump changes; the rest of the defaults below are not versions.
 """
 
 from __future__ import annotations
@@ -16,19 +16,22 @@ from types import MappingProxyType
 from typing import Any
 
 from pipelines.errors import InvalidSpecError
+from pipelines.pins import PINS
 
-# --- Pinned defaults (one per line) -------------------------------------------
-RUNNER_VERSION = "2.337.0"
-HOOKS_VERSION = "0.7.0"  # k8s/, as upstream's RUNNER_CONTAINER_HOOKS_VERSION
-HOOKS_NOVOLUME_VERSION = "0.8.1"  # k8s-novolume/: the same k8s asset, 0.8.0+ (no runner volume)
-BASE_IMAGE = "mcr.microsoft.com/dotnet/runtime-deps:8.0-noble"
-RUNNER_BASE_URL = "https://github.com/actions/runner/releases/download"
-HOOKS_BASE_URL = "https://github.com/actions/runner-container-hooks/releases/download"
-DEFAULT_ARCH = "amd64"
+# --- Pinned defaults (pins.toml) -----------------------------------------------
+RUNNER_VERSION = PINS.runner_version
+HOOKS_VERSION = PINS.hooks_version  # k8s/, as upstream's RUNNER_CONTAINER_HOOKS_VERSION
+HOOKS_NOVOLUME_VERSION = PINS.hooks_novolume_version  # k8s-novolume/: the k8s asset of 0.8.0+ (no runner volume)
+BASE_IMAGE = PINS.base_image
 # Docker CLI + buildx for ARC's dind mode (hosted layout), from Docker's apt
 # repository; apt checks it against Docker's release key, pinned by fingerprint.
-DOCKER_VERSION = "29.7.1"  # docker-ce-cli, as upstream's DOCKER_VERSION
-BUILDX_VERSION = "0.36.0"  # docker-buildx-plugin, as upstream's BUILDX_VERSION
+DOCKER_VERSION = PINS.docker_version  # docker-ce-cli, as upstream's DOCKER_VERSION
+BUILDX_VERSION = PINS.buildx_version  # docker-buildx-plugin, as upstream's BUILDX_VERSION
+# --- Where things come from ------------------------------------------------------
+RUNNER_BASE_URL = "https://github.com/actions/runner/releases/download"
+HOOKS_BASE_URL = "https://github.com/actions/runner-container-hooks/releases/download"
+GITHUB_API_URL = "https://api.github.com"
+DEFAULT_ARCH = "amd64"
 DOCKER_APT_URL = "https://download.docker.com/linux"
 DOCKER_KEY_FINGERPRINT = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"  # Docker's release key
 

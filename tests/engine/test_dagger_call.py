@@ -20,6 +20,7 @@ import anyio
 import pytest
 import yaml
 
+from pipelines.pins import PINS
 from tests.engine.apt_repo import AptRepos
 from tests.engine.fixtures import ReleaseMirror
 from tests.engine.registry import Registry, read_index
@@ -108,9 +109,9 @@ async def test_build_help_shows_every_flag_its_enum_values_and_defaults() -> Non
 
     top = await dagger("call", "--help")
     assert top.returncode == 0, top
-    assert '(default "2.337.0")' in flag_help(top.stdout, "--runner-version")
-    assert '(default "0.7.0")' in flag_help(top.stdout, "--hooks-version")
-    assert '(default "0.8.1")' in flag_help(top.stdout, "--hooks-novolume-version")
+    assert f'(default "{PINS.runner_version}")' in flag_help(top.stdout, "--runner-version")
+    assert f'(default "{PINS.hooks_version}")' in flag_help(top.stdout, "--hooks-version")
+    assert f'(default "{PINS.hooks_novolume_version}")' in flag_help(top.stdout, "--hooks-novolume-version")
     assert "ARCH=SHA256, repeatable" in flag_help(top.stdout, "--runner-checksum")
     for flag in ("--hooks-checksum", "--hooks-novolume-checksum", "--allow-unverified", "--base-image"):
         assert flag_help(top.stdout, flag), (flag, top)

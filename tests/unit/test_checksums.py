@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from pipelines.checksums import (
-    PINNED_HOOKS_SHA256,
     checksum_needs,
     parse_release_assets,
     parse_release_notes,
     parse_sums_section,
+    pinned_hooks_sha256,
     pinned_runner_sha256,
     release_api_url,
     select_checksum,
 )
 from pipelines.errors import ChecksumError
+from pipelines.pins import PINS
 from pipelines.spec import RunnerSpec
 
 X64 = "70920811a4f8ad4328818682bca5c6469c1c942fab52448868071d0063816613"
@@ -27,14 +29,26 @@ NOVOLUME_API = "https://api.github.com/repos/actions/runner-container-hooks/rele
 K8S_070, K8S_081 = "actions-runner-hooks-k8s-0.7.0.zip", "actions-runner-hooks-k8s-0.8.1.zip"
 
 
-def test_pinned_runner_sums_for_the_default_version() -> None:
-    assert pinned_runner_sha256("2.337.0", "x64") == X64
-    assert pinned_runner_sha256("2.337.0", "arm64") == ARM64
-    assert pinned_runner_sha256("2.336.0", "x64") is None
+def test_pinned_runner_sums_are_the_pins_files_for_its_version_only() -> None:
+    assert PINS.runner_version == "2.338.0"
+    assert pinned_runner_sha256("2.338.0", "x64") == "af4b794c1bc41d73d40535e3fe092a39f9679cd8d965954c2aca25a05ca41d32"
+    assert (
+        pinned_runner_sha256("2.338.0", "arm64") == "628b4a7258487b80c1d3c221095a7ded349f5ae0175fd3dfab708d07428f041b"
+    )
+    assert pinned_runner_sha256("2.337.0", "x64") is None  # an older version passed as a flag is not pinned
 
 
 def test_no_hooks_sum_is_invented() -> None:
-    assert dict(PINNED_HOOKS_SHA256) == {}
+    assert (PINS.hooks_sha256, PINS.hooks_novolume_sha256) == (None, None)
+    assert pinned_hooks_sha256(K8S_070) is None
+    assert pinned_hooks_sha256(K8S_081) is None
+
+
+def test_a_pinned_hooks_sum_counts_for_its_own_version_only() -> None:
+    pins = dataclasses.replace(PINS, hooks_sha256=A, hooks_novolume_sha256=B)
+    assert pinned_hooks_sha256(K8S_070, pins) == A
+    assert pinned_hooks_sha256(K8S_081, pins) == B
+    assert pinned_hooks_sha256("actions-runner-hooks-k8s-0.7.1.zip", pins) is None
 
 
 # --- select_checksum ---------------------------------------------------------------
@@ -206,7 +220,7 @@ def test_pins_first_then_each_hooks_release_is_asked_for_its_own_zip() -> None:
     assert [need.asset for need in checksum_needs(spec)][1:] == [K8S_070, K8S_081]
     answers = {HOOKS_API: {K8S_070: A, K8S_081: C}, NOVOLUME_API: {K8S_081: B, K8S_070: C}}
     assert choose_all(spec, answers) == {
-        "runner_sha256": ARM64,
+        "runner_sha256": PINS.runner_sha256["arm64"],
         "hooks_sha256": A,
         "hooks_novolume_sha256": B,
     }
@@ -258,4 +272,8 @@ def test_a_mirror_is_never_asked_and_an_unknown_sum_is_refused() -> None:
 def test_opt_out_asks_nothing_and_leaves_gaps() -> None:
     spec = RunnerSpec(allow_unverified=True)
     assert [need.release_api for need in checksum_needs(spec)] == [None, None, None]
-    assert choose_all(spec, {}) == {"runner_sha256": X64, "hooks_sha256": None, "hooks_novolume_sha256": None}
+    assert choose_all(spec, {}) == {
+        "runner_sha256": PINS.runner_sha256["x64"],
+        "hooks_sha256": None,
+        "hooks_novolume_sha256": None,
+    }

@@ -14,6 +14,7 @@ from pipelines.docker_cli import (
 )
 from pipelines.errors import ChecksumError, InvalidSpecError
 from pipelines.packages import download_script
+from pipelines.pins import PINS
 from pipelines.smoke import docker_cli_problem
 from pipelines.spec import DOCKER_KEY_FINGERPRINT, RunnerSpec
 
@@ -34,9 +35,9 @@ fpr:::::::::{OTHER}:
 """
 
 
-def test_defaults_are_upstreams_versions_and_dockers_key_and_on() -> None:
+def test_defaults_are_the_pinned_versions_and_dockers_key_and_on() -> None:
     spec = RunnerSpec()
-    assert (spec.docker_version, spec.buildx_version) == ("29.7.1", "0.36.0")
+    assert (spec.docker_version, spec.buildx_version) == (PINS.docker_version, PINS.buildx_version)
     assert spec.docker_apt_url == "https://download.docker.com/linux"
     assert spec.docker_key_fingerprint == "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"
     assert spec.docker_cli is True
@@ -50,7 +51,7 @@ def test_docker_cli_only_in_the_hosted_layout() -> None:
 
 
 def test_repository_line_and_versions_follow_the_base_os_release() -> None:
-    spec = RunnerSpec(docker_cli=True, arch="arm64")
+    spec = RunnerSpec(docker_cli=True, arch="arm64", docker_version="29.7.1", buildx_version="0.36.0")
     repo = docker_repo(spec, NOBLE)
     assert repo.key_url == "https://download.docker.com/linux/ubuntu/gpg"
     assert repo.source_line == (
@@ -123,14 +124,15 @@ def test_strict_update_makes_any_repository_failure_an_error() -> None:
 
 
 def test_docker_labels_only_when_shipped() -> None:
-    assert labels(RunnerSpec(docker_cli=True))["dev.runner-image.docker.version"] == "29.7.1"
-    assert labels(RunnerSpec(docker_cli=True))["dev.runner-image.buildx.version"] == "0.36.0"
+    shipped = labels(RunnerSpec(docker_cli=True, docker_version="29.7.1", buildx_version="0.36.0"))
+    assert shipped["dev.runner-image.docker.version"] == "29.7.1"
+    assert shipped["dev.runner-image.buildx.version"] == "0.36.0"
     for spec in (RunnerSpec(docker_cli=False), RunnerSpec(docker_cli=True, layout="minimal")):  # type: ignore[arg-type]
         assert "dev.runner-image.docker.version" not in labels(spec)
 
 
 def test_smoke_wants_both_versions() -> None:
-    spec = RunnerSpec(docker_cli=True)
+    spec = RunnerSpec(docker_cli=True, docker_version="29.7.1", buildx_version="0.36.0")
     good_docker, good_buildx = "Docker version 29.7.1, build abc\n", "github.com/docker/buildx v0.36.0 deadbeef\n"
     assert docker_cli_problem(spec, good_docker, good_buildx) is None
     assert docker_cli_problem(spec, "Docker version 28.5.2, build x", good_buildx) == (

@@ -14,6 +14,7 @@ from pipelines.fetch import (
     runner_asset,
     source,
 )
+from pipelines.pins import PINS
 from pipelines.spec import RunnerSpec
 
 TARBALL = b"\x1f\x8b pretend this is a runner tarball" * 100
@@ -51,7 +52,7 @@ def test_engine_digest_is_sha256_of_the_raw_sum() -> None:
 
 
 def test_pinned_sum_is_used_when_none_is_given() -> None:
-    assert runner_asset(RunnerSpec()).sha256 == X64  # 2.337.0 x64 is pinned
+    assert runner_asset(RunnerSpec()).sha256 == PINS.runner_sha256["x64"]  # the pinned version's x64 sum
     assert runner_asset(mirror_spec(runner_sha256="a" * 64)).sha256 == "a" * 64
     assert runner_asset(mirror_spec(runner_sha256=None)).sha256 is None  # 2.399.1 is not
 

@@ -14,6 +14,7 @@ from pipelines.assemble import (
     user_script,
 )
 from pipelines.errors import InvalidSpecError
+from pipelines.pins import PINS
 from pipelines.smoke import contract_mismatches, version_line
 from pipelines.spec import HOSTED_CONTRACT, MINIMAL_CONTRACT, RunnerSpec
 from pipelines.unpack import unpack_script
@@ -59,11 +60,11 @@ def test_image_os_refuses_what_it_cannot_name(text: str) -> None:
 def test_labels_omit_unknown_metadata() -> None:
     found = labels(RunnerSpec(docker_cli=False))
     assert found == {
-        "org.opencontainers.image.version": "2.337.0",
+        "org.opencontainers.image.version": PINS.runner_version,
         "org.opencontainers.image.licenses": "MIT",
-        "org.opencontainers.image.base.name": "mcr.microsoft.com/dotnet/runtime-deps:8.0-noble",
-        "dev.runner-image.hooks.version": "0.7.0",
-        "dev.runner-image.hooks-novolume.version": "0.8.1",
+        "org.opencontainers.image.base.name": PINS.base_image,
+        "dev.runner-image.hooks.version": PINS.hooks_version,
+        "dev.runner-image.hooks-novolume.version": PINS.hooks_novolume_version,
         "dev.runner-image.layout": "hosted",
     }
 
