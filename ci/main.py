@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,14 +17,18 @@ from dagger import Doc, Name, dag
 from dagger.mod._exceptions import FunctionError
 
 from pipelines import spec as pins
+from pipelines import updates as upstream_updates
 from pipelines.build import build
 from pipelines.checksums import resolve_checksums
 from pipelines.errors import RunnerImageError
 from pipelines.merge import merge
+from pipelines.pins import PINS_FILE, PINS_PATH
+from pipelines.pins import parse as parse_pins
 from pipelines.publish import release
 from pipelines.sbom import SBOM_NAME, sbom
 from pipelines.smoke import smoke_test
 from pipelines.spec import RunnerSpec, spec_from_settings
+from pipelines.upstream import github_token
 from pipelines.verify import Archives, Verified, verify_all
 
 
@@ -64,6 +70,14 @@ DockerAptRepoArg = Annotated[
     dagger.Directory | None,
     Doc("Local copy of Docker's apt repository (<os id>/gpg, dists/, pool/) for --docker-cli, instead of the URL"),
 ]
+HoldsArg = Annotated[
+    list[str] | None,
+    Name("hold"),
+    Doc("Keep a pin on a version prefix, PIN=PREFIX (hooks=0.7, hooks_novolume=); repeatable (default: pins.toml's)"),
+]
+PinsFileArg = Annotated[
+    dagger.File | None, Doc("A pins.toml to compare and rewrite (default: this module's pipelines/pins.toml)")
+]
 NovolumeArchiveArg = Annotated[
     dagger.File | None,
     Doc("Local k8s hooks zip of --hooks-novolume-version, for k8s-novolume/, instead of downloading (air-gapped)"),
@@ -93,14 +107,19 @@ class RunnerImage:
     base_image: Annotated[str, Doc("Base image for both stages")] = pins.BASE_IMAGE
     runner_base_url: Annotated[str, Doc("Download base of runner releases (a mirror works)")] = pins.RUNNER_BASE_URL
     hooks_base_url: Annotated[str, Doc("Download base of hooks releases (a mirror works)")] = pins.HOOKS_BASE_URL
+    github_api_url: Annotated[
+        str, Doc("GitHub's REST API: published sums of a release, and what updates/bump read (a mirror works)")
+    ] = pins.GITHUB_API_URL
+    github_token: Annotated[
+        dagger.Secret | None,
+        Doc("Token for every GitHub API read, e.g. env://GITHUB_TOKEN (anonymous: 60 requests an hour per IP)"),
+    ] = None
     runner_checksums: Annotated[
         list[str] | None,
         Name("runner_checksum"),
         Doc("SHA-256 of an arch's runner tarball as ARCH=SHA256, repeatable (default: pinned, else published)"),
     ] = None
-    hooks_checksum: Annotated[
-        str | None, Doc("SHA-256 of the k8s/ hooks zip (default: pinned, else published)")
-    ] = None
+    hooks_checksum: Annotated[str | None, Doc("SHA-256 of the k8s/ hooks zip (default: pinned, else published)")] = None
     hooks_novolume_checksum: Annotated[
         str | None, Doc("SHA-256 of the k8s-novolume/ hooks zip (default: pinned, else published)")
     ] = None
@@ -138,7 +157,7 @@ class RunnerImage:
         docker_apt_repo: DockerAptRepoArg = None,
     ) -> dagger.Container:
         """Build the runner image for one arch and layout (downloads verified first)."""
-        with reported():
+        with reported(), github_token(self.github_token):
             spec = self.spec(arch, layout)
             return await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive, docker_apt_repo)
 
@@ -153,7 +172,7 @@ class RunnerImage:
         docker_apt_repo: DockerAptRepoArg = None,
     ) -> str:
         """Build, then run run.sh --version as the image user; return the version it printed."""
-        with reported():
+        with reported(), github_token(self.github_token):
             spec = self.spec(arch, layout)
             ctr = await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive, docker_apt_repo)
             return await smoke_test(ctr, spec)
@@ -173,7 +192,7 @@ class RunnerImage:
         docker_apt_repo: DockerAptRepoArg = None,
     ) -> dagger.File:
         """Build one image; return its SPDX JSON SBOM made by syft, with the runner and hooks added."""
-        with reported():
+        with reported(), github_token(self.github_token):
             spec = await resolve_checksums(dag, self.spec(arch, layout))
             ctr = await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive, docker_apt_repo)
             text = await sbom(dag, spec, ctr, syft)
@@ -189,7 +208,7 @@ class RunnerImage:
         docker_apt_repo: DockerAptRepoArg = None,
     ) -> str:
         """Build and smoke-test both layouts for each arch, concurrently; return a report."""
-        with reported():
+        with reported(), github_token(self.github_token):
             specs = [self.spec(a, lay) for a in arches or list(Arch) for lay in Layout]
             archives = Archives(
                 runner=runner_archive,
@@ -222,7 +241,7 @@ class RunnerImage:
         password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
     ) -> str:
         """Check per-arch images (platform, layout, runner version); only if all fit, tag one index: ref@digest."""
-        with reported():
+        with reported(), github_token(self.github_token):
             return await merge(
                 dag,
                 sources,
@@ -244,9 +263,48 @@ class RunnerImage:
         password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
     ) -> str:
         """Build and smoke-test every arch; only if all pass, push one image. Returns ref@digest."""
-        with reported():
+        with reported(), github_token(self.github_token):
             specs = [self.spec(a, layout) for a in arches or list(Arch)]
             return await release(dag, specs, address, username, password)
+
+    @dagger.function
+    async def updates(
+        self,
+        fail_within: Annotated[
+            int | None, Doc("Fail when the pinned runner has fewer days left before GitHub stops sending it jobs")
+        ] = None,
+        holds: HoldsArg = None,
+        pins_file: PinsFileArg = None,
+    ) -> str:
+        """Read-only: each pin of pipelines/pins.toml against upstream's newest, with both sums and the deadline."""
+        with reported(), github_token(self.github_token):
+            _, rows = await self.upstream_rows(holds, pins_file)
+            upstream_updates.check_deadline(rows, fail_within)
+            return upstream_updates.render(rows)
+
+    @dagger.function
+    async def bump(self, holds: HoldsArg = None, pins_file: PinsFileArg = None) -> dagger.File:
+        """pipelines/pins.toml rewritten with every update that updates can vouch for (export it over the file)."""
+        with reported(), github_token(self.github_token):
+            text, rows = await self.upstream_rows(holds, pins_file)
+            bumped = upstream_updates.bumped(text, rows)
+            return dag.directory().with_new_file(PINS_FILE.name, bumped).file(PINS_FILE.name)
+
+    async def upstream_rows(
+        self, holds: list[str] | None, pins_file: dagger.File | None
+    ) -> tuple[str, list[upstream_updates.Row]]:
+        """The pins text and the rows of updates and bump (a plain method, not exposed)."""
+        text = await pins_file.contents() if pins_file else PINS_FILE.read_text(encoding="utf-8")
+        pinned = parse_pins(text, where="the file given as --pins-file" if pins_file else PINS_PATH)
+        sources = upstream_updates.Sources(
+            github_api_url=pins.check_base_url("github_api_url", self.github_api_url),
+            docker_apt_url=pins.check_base_url("docker_apt_url", self.docker_apt_url),
+            holds=upstream_updates.holds(pinned, holds),
+        )
+        # The base is read where the build reads it (--base-image); bump never rewrites it.
+        pinned = dataclasses.replace(pinned, base_image=str(pins.parse_reference(self.base_image, name="base_image")))
+        now = datetime.datetime.now(tz=datetime.UTC)
+        return text, await upstream_updates.look_up(dag, pinned, sources, now=now)
 
 
 def report(verified: list[Verified]) -> str:

@@ -17,6 +17,8 @@ from pipelines.errors import (
     RunnerImageError,
     SbomError,
     SmokeTestError,
+    StalePinError,
+    UpstreamError,
 )
 from pipelines.spec import ImageContract, Layout, RunnerSpec
 
@@ -34,4 +36,6 @@ __all__ = [
     "RunnerSpec",
     "SbomError",
     "SmokeTestError",
+    "StalePinError",
+    "UpstreamError",
 ]

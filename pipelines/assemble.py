@@ -147,7 +147,9 @@ async def _with_docker_packages(
     The download step is run here (not lazily) so that apt's refusal becomes a PackageError naming the repository.
     """
     repo = docker_cli.docker_repo(spec, os_release, local=local_repo is not None)
-    key_file = client.http(repo.key_url) if local_repo is None else local_repo.file(f"{repo.os_id}/gpg")
+    key_file = (
+        await docker_cli.download_key(client, repo) if local_repo is None else local_repo.file(f"{repo.os_id}/gpg")
+    )
     keyring = await docker_cli.docker_keyring(spec, docker_cli.key_tools(client, spec), repo, key_file)
     fetched = packages.downloaded(
         client,

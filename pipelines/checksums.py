@@ -6,7 +6,8 @@ Order of trust, first known wins:
   3. the digest GitHub publishes for the release (releases API ``digest``, or
      the sums written in the release notes: the runner's SHA markers, the
      hooks' plain-text "## SHA-256 Checksums" section), fetched only when 1
-     and 2 know nothing;
+     and 2 know nothing; a release that cannot be read stops the build with
+     the reason (unknown host, refused, rate limit, 404) and the ways out;
   4. nothing: refuse, unless the user opted out with --allow-unverified.
 
 Everything but ``fetch_release_digests``/``resolve_checksums`` is pure; the
@@ -17,19 +18,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import dagger
 
-from pipelines.download import GaveUp, current_policy, with_retries
-from pipelines.errors import ChecksumError
+from pipelines.errors import ChecksumError, UpstreamError
 from pipelines.pins import PINS, Pins
-from pipelines.spec import RunnerSpec, check_sha256, hooks_asset_name
-
-logger = logging.getLogger(__name__)
+from pipelines.spec import GITHUB_API_URL, RunnerSpec, check_sha256, hooks_asset_name
+from pipelines.upstream import API_WAYS_OUT, read_text
 
 # The pinned sums live in pins.toml, for its versions only: another version
 # passed as a flag has no pinned sum, so its sum is passed or published.
@@ -42,6 +40,8 @@ _SHA_MARKER = re.compile(
 _SUMS_HEADING = re.compile(r"^##\s+SHA-256 Checksums\s*$", re.IGNORECASE)
 _HEADING = re.compile(r"^#{1,6}\s")
 _SUM_LINE = re.compile(r"^[-*]\s+(?P<name>[\w.-]+\.(?:zip|tar\.gz))\s+(?P<sum>[0-9A-Fa-f]{64})$")
+_RELEASE_TAG = re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/releases/tags/(?P<tag>[^/?]+)$")
+_ARCH_VALUE = re.compile(r"\b(?:amd64|arm64)=")
 _GITHUB_DOWNLOAD = re.compile(r"^/(?P<owner>[^/]+)/(?P<repo>[^/]+)/releases/download$")
 
 
@@ -196,13 +196,13 @@ def parse_release_assets(release_json: str) -> dict[str, str]:
     return sums
 
 
-def release_api_url(download_base_url: str, version: str) -> str | None:
+def release_api_url(download_base_url: str, version: str, api_url: str = GITHUB_API_URL) -> str | None:
     """The releases API URL behind a github.com download base, else None (a mirror)."""
     parts = urlsplit(download_base_url)
     match = _GITHUB_DOWNLOAD.match(parts.path.rstrip("/"))
     if parts.hostname != "github.com" or match is None:
         return None
-    return f"https://api.github.com/repos/{match['owner']}/{match['repo']}/releases/tags/v{version}"
+    return f"{api_url}/repos/{match['owner']}/{match['repo']}/releases/tags/v{version}"
 
 
 def select_checksum(
@@ -229,13 +229,30 @@ def select_checksum(
 
 
 async def fetch_release_digests(client: dagger.Client, api_url: str) -> dict[str, str]:
-    """Asset sums GitHub publishes for one release; {} when it cannot be read."""
+    """Asset sums GitHub publishes for one release (API digests, else the notes); UpstreamError if unreadable."""
+    text = await read_text(client, api_url, api=True)
     try:
-        text = await with_retries(lambda: client.http(api_url).contents(), what=api_url, policy=current_policy())
         return parse_release_assets(text)
-    except (dagger.QueryError, GaveUp, ChecksumError) as e:
-        logger.warning("could not read published digests from %s: %s", api_url, e)
-        return {}
+    except ChecksumError as e:
+        msg = f"{api_url}: {e.args[0]}"
+        raise UpstreamError(msg, url=api_url) from None
+
+
+def unreadable_release_message(need: ChecksumNeed, error: UpstreamError) -> str:
+    """No sum is known for need's asset and its release cannot be read: why, and the ways out.
+
+    Worded per release, not per asset, so every image of a run that fails on
+    the same API says it in one message.
+    """
+    release = _RELEASE_TAG.search(need.release_api or "")
+    name = f"{release['repo']} {release['tag']}" if release else need.asset
+    missing = " (no such release: check the version)" if error.status == 404 else ""
+    flag = _ARCH_VALUE.sub("ARCH=", need.flag)
+    return (
+        f"{name}: expected a known SHA-256 for its assets; none was passed or pinned, and the sums "
+        f"GitHub publishes for the release could not be read: {error.args[0]}{missing}. "
+        f"Pass {flag} (64 hex), {API_WAYS_OUT}, or pass the archive itself"
+    )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -277,7 +294,7 @@ def checksum_needs(spec: RunnerSpec) -> list[ChecksumNeed]:
             pinned=asset.pinned,
             release_api=None
             if asset.sha256 or spec.allow_unverified
-            else release_api_url(asset.base_url, asset.version),
+            else release_api_url(asset.base_url, asset.version, spec.github_api_url),
         )
         for asset in spec_assets(spec)
     ]
@@ -294,7 +311,10 @@ async def resolve_checksums(client: dagger.Client, spec: RunnerSpec) -> RunnerSp
         published: Mapping[str, str] = {}
         if need.release_api is not None:
             if need.release_api not in published_cache:
-                published_cache[need.release_api] = await fetch_release_digests(client, need.release_api)
+                try:
+                    published_cache[need.release_api] = await fetch_release_digests(client, need.release_api)
+                except UpstreamError as e:
+                    raise ChecksumError(unreadable_release_message(need, e)) from e
             published = published_cache[need.release_api]
         chosen[need.field] = need.choose(published, allow_unverified=spec.allow_unverified)
     return dataclasses.replace(spec, **chosen)

@@ -7,9 +7,11 @@ subcommand. Needs only an engine (``dagger.connection``), not the module runtime
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import anyio
 import dagger
@@ -23,6 +25,7 @@ from pipelines.merge import merge
 from pipelines.publish import release
 from pipelines.smoke import smoke_test
 from pipelines.spec import RunnerSpec, check_version, spec_from_settings
+from pipelines.upstream import github_token
 from pipelines.verify import Archives, verify_all
 
 # env://NAME (a POSIX variable name) or file://PATH (visible ASCII, no spaces).
@@ -43,6 +46,14 @@ def _spec_flags() -> argparse.ArgumentParser:
     p.add_argument("--base-image", default=pins.BASE_IMAGE, help="base image for both stages")
     p.add_argument("--runner-base-url", default=pins.RUNNER_BASE_URL, help="download base of runner releases")
     p.add_argument("--hooks-base-url", default=pins.HOOKS_BASE_URL, help="download base of hooks releases")
+    p.add_argument(
+        "--github-api-url", default=pins.GITHUB_API_URL, help="GitHub's REST API, asked for a release's published sums"
+    )
+    p.add_argument(
+        "--github-token",
+        metavar="env://VAR",
+        help="token for every GitHub API read, as env://VAR or file://PATH (anonymous: 60 requests an hour per IP)",
+    )
     p.add_argument(
         "--runner-checksum",
         dest="runner_checksums",
@@ -126,8 +137,26 @@ def _arches_flag(p: argparse.ArgumentParser) -> None:
     )
 
 
+def positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        msg = f"engine timeout {value!r}: expected seconds, more than 0 and at most 3600"
+        raise argparse.ArgumentTypeError(msg)
+    return seconds
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__.splitlines()[0])
+    top.add_argument(
+        "--engine-timeout",
+        type=positive_seconds,
+        default=DEFAULT_ENGINE_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long to wait for the Dagger engine to answer at the start; default {DEFAULT_ENGINE_TIMEOUT:g}",
+    )
     sub = top.add_subparsers(dest="command", required=True)
     shared = [_spec_flags(), _download_flags(), _archive_flags()]
 
@@ -170,12 +199,41 @@ def specs_from_args(args: argparse.Namespace) -> list[RunnerSpec]:
     return [spec_from_args(args, arch, args.layout) for arch in arches]
 
 
-def check_secret_uri(value: str) -> str:
-    """A secret reference (env:// or file://), never the password itself."""
+DEFAULT_ENGINE_TIMEOUT = 60.0  # seconds to reach the engine before giving up (dagger's own wait is ~10 minutes)
+
+
+class EngineUnreachable(Exception):  # noqa: N818 - reads as what happened
+    """No engine session could be opened within the time limit."""
+
+
+@contextlib.asynccontextmanager
+async def engine_session(connect_within: float) -> AsyncIterator[None]:
+    """A Dagger session whose opening (CLI start, engine connect) must finish within connect_within seconds."""
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            with anyio.fail_after(connect_within):
+                await stack.enter_async_context(dagger.connection(dagger.Config(log_output=sys.stderr)))
+        except TimeoutError:
+            raise EngineUnreachable(connect_within) from None
+        yield
+
+
+def engine_unreachable_message(timeout: float) -> str:
+    runner = os.environ.get("_EXPERIMENTAL_DAGGER_RUNNER_HOST")
+    where = f"at _EXPERIMENTAL_DAGGER_RUNNER_HOST={runner}" if runner else "(the dagger CLI's default engine)"
+    return (
+        f"error: engine: expected a Dagger engine to answer within {timeout:g} s (--engine-timeout), "
+        f"found none {where}. Check that it runs (`dagger core version`, or the engine container in "
+        "`docker ps`) and that the address is right, or raise --engine-timeout for a slow first start"
+    )
+
+
+def check_secret_uri(value: str, *, name: str = "password") -> str:
+    """A secret reference (env:// or file://), never the password or token itself."""
     if not isinstance(value, str) or not _SECRET_URI.fullmatch(value):
         msg = (
-            "password: expected env://VAR or file://PATH (VAR of A-Z a-z 0-9 _, PATH without spaces), "
-            "never the password itself on the command line; the value given is not shown"
+            f"{name}: expected env://VAR or file://PATH (VAR of A-Z a-z 0-9 _, PATH without spaces), "
+            f"never the {name.replace('_', ' ')} itself on the command line; the value given is not shown"
         )
         raise InvalidSpecError(msg)
     return value
@@ -198,7 +256,7 @@ def _archives(client: dagger.Client, args: argparse.Namespace) -> Archives:
 async def run_merge(args: argparse.Namespace, password: str | None) -> str:
     """The merge subcommand: it builds nothing, so it needs no spec, only the runner version to expect."""
     runner_version = check_version("runner_version", args.runner_version)
-    async with dagger.connection(dagger.Config(log_output=sys.stderr)):
+    async with engine_session(args.engine_timeout):
         return await merge(
             dag,
             args.sources,
@@ -222,24 +280,28 @@ async def run(args: argparse.Namespace) -> str:
 
 
 async def _run(args: argparse.Namespace, specs: list[RunnerSpec], password: str | None) -> str:
-    async with dagger.connection(dagger.Config(log_output=sys.stderr)):
-        if args.command == "publish":
-            secret = dag.secret(password) if password else None
-            return await release(dag, specs, args.address, args.username, secret)
-        archives = _archives(dag, args)
-        if args.command == "ci":
-            results = await verify_all(dag, specs, archives)
-            return "\n".join(f"{v.spec.name}: ok, runner {v.version}" for v in results)
-        spec = specs[0]
-        ctr = await build(
-            dag, spec, archives.runner, archives.hooks, archives.hooks_novolume, archives.docker_apt_repo
-        )
-        if args.command == "smoke-test":
-            return await smoke_test(ctr, spec)
-        if args.export:
-            return await ctr.export(args.export)
-        await ctr.sync()
-        return f"built {spec.name} ({spec.platform})"
+    token = check_secret_uri(args.github_token, name="github_token") if args.github_token else None
+    async with engine_session(args.engine_timeout):
+        with github_token(dag.secret(token) if token else None):
+            return await _run_in_session(args, specs, password)
+
+
+async def _run_in_session(args: argparse.Namespace, specs: list[RunnerSpec], password: str | None) -> str:
+    if args.command == "publish":
+        secret = dag.secret(password) if password else None
+        return await release(dag, specs, args.address, args.username, secret)
+    archives = _archives(dag, args)
+    if args.command == "ci":
+        results = await verify_all(dag, specs, archives)
+        return "\n".join(f"{v.spec.name}: ok, runner {v.version}" for v in results)
+    spec = specs[0]
+    ctr = await build(dag, spec, archives.runner, archives.hooks, archives.hooks_novolume, archives.docker_apt_repo)
+    if args.command == "smoke-test":
+        return await smoke_test(ctr, spec)
+    if args.export:
+        return await ctr.export(args.export)
+    await ctr.sync()
+    return f"built {spec.name} ({spec.platform})"
 
 
 # The client's own transport to the engine: when one of these ends a run, the
@@ -278,6 +340,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunnerImageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except EngineUnreachable:
+        print(engine_unreachable_message(args.engine_timeout), file=sys.stderr)
+        return ENGINE_GONE_EXIT
     except Exception as e:
         gone = engine_gone(e)
         if gone is None:

@@ -44,8 +44,9 @@ def unwrap(group: BaseExceptionGroup) -> BaseException:
     kinds = {type(e) for e in leaves}
     if len(kinds) == 1:  # same stage: its prefix is printed once
         kind = kinds.pop()
-        return kind(" | ".join(str(e.args[0]) if e.args else "" for e in leaves))
-    return RunnerImageError(" | ".join(str(e) for e in leaves))
+        return kind(" | ".join(dict.fromkeys(str(e.args[0]) if e.args else "" for e in leaves)))
+    # Several images failing the same way (one release API for both arches) say it once.
+    return RunnerImageError(" | ".join(dict.fromkeys(str(e) for e in leaves)))
 
 
 def _leaves(group: BaseExceptionGroup) -> list[BaseException]:

@@ -27,9 +27,11 @@ import shlex
 
 import dagger
 
+from pipelines.download import GaveUp, current_policy, with_retries
 from pipelines.errors import ChecksumError, DownloadError, InvalidSpecError
 from pipelines.packages import tools_stage
 from pipelines.spec import RunnerSpec
+from pipelines.upstream import cause
 
 KEYRING = "/etc/apt/keyrings/docker.gpg"
 SOURCES = "/etc/apt/sources.list.d/docker.list"
@@ -169,6 +171,23 @@ async def docker_keyring(
         msg = f"Docker's apt key from {repo.key_url}: exporting {spec.docker_key_fingerprint} failed: {err.strip()}"
         raise ChecksumError(msg)
     return ran.file(KEY_OUT)
+
+
+async def download_key(client: dagger.Client, repo: DockerRepo) -> dagger.File:
+    """The repository's key file, fetched by the engine with the bounded retries of every other download."""
+
+    async def attempt() -> dagger.File:
+        file = client.http(repo.key_url)  # a failed fetch is not cached: each attempt asks the server again
+        await file.size()  # makes the engine fetch it now, inside the attempt's time limit
+        return file
+
+    try:
+        return await with_retries(attempt, what=f"Docker's apt key from {repo.key_url}", policy=current_policy())
+    except (dagger.QueryError, GaveUp) as e:
+        msg = (
+            f"Docker's apt key: could not read {repo.key_url}: {cause(e)}. Check --docker-apt-url or {LOCAL_REPO_FLAG}"
+        )
+        raise DownloadError(msg) from e
 
 
 def key_tools(client: dagger.Client, spec: RunnerSpec) -> dagger.Container:

@@ -71,3 +71,22 @@ class SbomError(RunnerImageError):
     """syft could not make an SBOM of a built image."""
 
     stage = "sbom"
+
+
+class UpstreamError(RunnerImageError):
+    """An upstream source (GitHub's API, Docker's apt index) could not be read, or answered what cannot be used."""
+
+    stage = "upstream"
+
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        """What was read."""
+        self.status = status
+        """Its HTTP status, when one came back."""
+
+
+class StalePinError(RunnerImageError):
+    """A pinned runner is about to stop receiving jobs (updates --fail-within)."""
+
+    stage = "updates"

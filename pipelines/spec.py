@@ -328,6 +328,8 @@ class RunnerSpec:
     hooks_novolume_sha256: str | None = None
     runner_base_url: str = RUNNER_BASE_URL
     hooks_base_url: str = HOOKS_BASE_URL
+    github_api_url: str = GITHUB_API_URL
+    """GitHub's REST API, asked for a release's published sums when none is passed or pinned."""
     allow_unverified: bool = False
     """Build even when an asset's SHA-256 is unknown, and skip the comparison."""
     novolume_hooks: bool = True
@@ -359,6 +361,7 @@ class RunnerSpec:
             "hooks_novolume_sha256": check_sha256("hooks_novolume_sha256", self.hooks_novolume_sha256),
             "runner_base_url": check_base_url("runner_base_url", self.runner_base_url),
             "hooks_base_url": check_base_url("hooks_base_url", self.hooks_base_url),
+            "github_api_url": check_base_url("github_api_url", self.github_api_url),
             "docker_version": check_version("docker_version", self.docker_version),
             "buildx_version": check_version("buildx_version", self.buildx_version),
             "docker_apt_url": check_base_url("docker_apt_url", self.docker_apt_url),
@@ -436,6 +439,7 @@ SHARED_SETTINGS: Mapping[str, str] = MappingProxyType(
         "base_image": "base_image",
         "runner_base_url": "runner_base_url",
         "hooks_base_url": "hooks_base_url",
+        "github_api_url": "github_api_url",
         "hooks_sha256": "hooks_checksum",
         "hooks_novolume_sha256": "hooks_novolume_checksum",
         "allow_unverified": "allow_unverified",

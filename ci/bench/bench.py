@@ -491,8 +491,9 @@ def bump_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
     with fixtures.FileServer(tmp) as server:
         old = spec_for(base, args.arch, Layout.HOSTED, server.url)
         new = spec_for(base, args.arch, Layout.HOSTED, server.url, version=BUMPED)
-        (old_ctx, old_sums), (new_ctx, new_sums) = write_inputs(tmp, old, args.runner_mb), write_inputs(
-            tmp, new, args.runner_mb
+        (old_ctx, old_sums), (new_ctx, new_sums) = (
+            write_inputs(tmp, old, args.runner_mb),
+            write_inputs(tmp, new, args.runner_mb),
         )
         old, new = with_sums(old, old_sums), with_sums(new, new_sums)
         log = tmp / "dagger.log"

@@ -237,9 +237,7 @@ def write_repo(
     (repo / "gpg").write_bytes(served_key.public_key())
 
 
-def write_apt_repos(
-    root: Path, *, buildx: dict[str, Path], docker: dict[str, Path], docker_version: str
-) -> AptRepos:
+def write_apt_repos(root: Path, *, buildx: dict[str, Path], docker: dict[str, Path], docker_version: str) -> AptRepos:
     """The good repository and one per failure, under root/<name>/; buildx and docker per arch."""
     good, other = Gpg(root / "gnupg-good", "good"), Gpg(root / "gnupg-other", "other")
     try:

@@ -48,11 +48,11 @@ class Call:
         return f"exit {self.returncode}\n--- stdout\n{self.stdout[-3000:]}\n--- stderr\n{self.stderr[-6000:]}"
 
 
-async def dagger(*args: str, env: dict[str, str] | None = None) -> Call:
-    """Run the dagger CLI in this checkout, as a user would (plain progress, so errors are readable)."""
+async def dagger(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> Call:
+    """Run the dagger CLI in this checkout (or cwd), as a user would (plain progress, so errors are readable)."""
     cli = os.environ["_EXPERIMENTAL_DAGGER_CLI_BIN"]
     done = await anyio.run_process(
-        [cli, "--progress=plain", *args], cwd=REPO, env={**os.environ, **(env or {})}, check=False
+        [cli, "--progress=plain", *args], cwd=cwd, env={**os.environ, **(env or {})}, check=False
     )
     return Call(done.returncode, done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace"))
 

@@ -22,6 +22,7 @@ import dagger
 import pytest
 
 from pipelines.checksums import fetch_release_digests, runner_asset
+from pipelines.docker_cli import DockerRepo, download_key
 from pipelines.download import DownloadPolicy, download_policy
 from pipelines.errors import ChecksumError, DownloadError
 from pipelines.fetch import digest_matches, fetch_asset
@@ -315,3 +316,25 @@ async def test_cli_publish_with_a_persistent_fault_exits_1_and_publishes_nothing
     assert faulty.hits(path_of(spec.runner_url)) == 2
     assert "Traceback" not in err
     assert not Registry(registry).has_tag(repository, tag)
+
+
+async def test_dockers_apt_key_download_is_retried_and_a_404_is_named(
+    dag: dagger.Client, mirror: ReleaseMirror, faulty: FaultServer
+) -> None:
+    key = mirror.root / "docker" / "debian" / "gpg"
+    key.parent.mkdir(parents=True, exist_ok=True)
+    key.write_bytes(b"a key file")
+    repo = DockerRepo(url=f"{faulty.url}/docker", os_id="debian", version_id="12", codename="bookworm", arch="amd64")
+    faulty.script("/docker/debian/gpg", faults.fail(503), faults.reset_after(0))
+
+    with download_policy(QUICK):
+        file = await download_key(dag, repo)
+    assert await file.contents() == "a key file"
+    assert faulty.hits("/docker/debian/gpg") == 3
+
+    missing = dataclasses.replace(repo, os_id="ubuntu")
+    with download_policy(QUICK), pytest.raises(DownloadError) as caught:
+        await download_key(dag, missing)
+    assert str(caught.value).startswith(f"download: Docker's apt key: could not read {missing.key_url}: HTTP 404")
+    assert "--docker-apt-url" in str(caught.value)
+    assert faulty.hits("/docker/ubuntu/gpg") == 1  # a 404 is not retried

@@ -13,7 +13,7 @@ import dagger
 import pytest
 
 from pipelines.checksums import fetch_release_digests
-from pipelines.errors import ChecksumError, DownloadError
+from pipelines.errors import ChecksumError, DownloadError, UpstreamError
 from pipelines.fetch import fetch_runner
 from pipelines.spec import Layout
 from pipelines.verify import build_and_test
@@ -130,10 +130,11 @@ async def test_release_sums_are_read_through_the_engine_from_digests_or_notes(
     assert digests == {name: mirror.sha(name) for name in names}
 
 
-async def test_an_unreadable_release_gives_no_sums_and_a_warning(
-    dag: dagger.Client, mirror: ReleaseMirror, caplog: pytest.LogCaptureFixture
+async def test_an_unreadable_release_is_an_error_naming_the_url_and_its_status(
+    dag: dagger.Client, mirror: ReleaseMirror
 ) -> None:
     missing = f"{mirror.base_url}/{RELEASE_API_PATH.format(version=UNSERVED)}"
-    with caplog.at_level(logging.WARNING, logger="pipelines.checksums"):
-        assert await fetch_release_digests(dag, missing) == {}
-    assert f"could not read published digests from {missing}" in caplog.text
+    with pytest.raises(UpstreamError) as caught:
+        await fetch_release_digests(dag, missing)
+    assert str(caught.value).startswith(f"upstream: could not read {missing}: HTTP 404")
+    assert caught.value.status == 404

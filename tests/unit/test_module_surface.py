@@ -38,6 +38,8 @@ CONSTRUCTOR: dict[str, tuple[Any, Any]] = {
     "base_image": (str, pins.BASE_IMAGE),
     "runner_base_url": (str, pins.RUNNER_BASE_URL),
     "hooks_base_url": (str, pins.HOOKS_BASE_URL),
+    "github_api_url": (str, pins.GITHUB_API_URL),
+    "github_token": (dagger.Secret | None, None),
     "runner_checksum": (list[str] | None, None),
     "hooks_checksum": (OPT_STR, None),
     "hooks_novolume_checksum": (OPT_STR, None),
@@ -85,6 +87,8 @@ FUNCTIONS: dict[str, tuple[Any, dict[str, tuple[Any, Any]]]] = {
             "password": (dagger.Secret | None, None),
         },
     ),
+    "updates": (str, {"fail_within": (int | None, None), "hold": (list[str] | None, None), "pins_file": (FILE, None)}),
+    "bump": (dagger.File, {"hold": (list[str] | None, None), "pins_file": (FILE, None)}),
     "publish": (
         str,
         {

@@ -43,6 +43,14 @@ def test_unwrap_several_errors_of_one_stage() -> None:
     assert str(out) == "smoke-test: amd64: a | arm64: b"
 
 
+def test_unwrap_says_one_message_of_several_images_once() -> None:
+    same = "api.example: connection refused"
+    out = unwrap(ExceptionGroup("g", [ChecksumError(same), ChecksumError(same), ChecksumError("other")]))
+    assert str(out) == f"checksum: {same} | other"
+    mixed = unwrap(ExceptionGroup("g", [ChecksumError(same), SmokeTestError("a"), ChecksumError(same)]))
+    assert str(mixed) == f"runner-image: checksum: {same} | smoke-test: a"
+
+
 def test_unwrap_mixed_stages_and_foreign_errors() -> None:
     out = unwrap(ExceptionGroup("g", [SmokeTestError("a"), ChecksumError("b")]))
     assert type(out) is RunnerImageError

@@ -1,0 +1,185 @@
+"""A stand-in for upstream on 127.0.0.1: GitHub's releases API, the release downloads, Docker's apt index.
+
+Routes are exact paths (the query string is ignored, as `?per_page=100` is for
+us); each path may be given a script of bad answers that are used up, one per
+request, before its route answers. Every request is counted, so a test can
+tell a retry from a give-up. The releases are built by the functions below in
+the shape GitHub's API gives them (tag_name, draft, prerelease, published_at,
+body with CRLF line ends, assets with digest).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime
+import http.server
+import json
+import threading
+from collections.abc import Mapping
+
+from tests.engine.fixtures import hooks_release_notes, hooks_zip, runner_tarball, sha256
+
+RUNNER_ARCHES = ("x64", "arm64")
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+def json_answer(value: object, status: int = 200, headers: Mapping[str, str] | None = None) -> Answer:
+    return Answer(status, json.dumps(value).encode(), {"Content-Type": "application/json", **(headers or {})})
+
+
+def iso(when: datetime.datetime) -> str:
+    return when.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def runner_notes(version: str, sums: Mapping[str, str]) -> str:
+    """A runner release body: its SHA markers per arch, among other 64-hex strings that are not sums."""
+    lines = ["## What's Changed", f"- Bump node (commit {sha256(version.encode())})", ""]
+    lines += ["## SHA-256 Checksums", ""]
+    lines += [
+        f"- actions-runner-linux-{arch}-{version}.tar.gz "
+        f"<!-- BEGIN SHA linux-{arch} -->{sha}<!-- END SHA linux-{arch} -->"
+        for arch, sha in sums.items()
+    ]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def runner_release(
+    version: str,
+    sums: Mapping[str, str],
+    published: datetime.datetime,
+    *,
+    api_sums: Mapping[str, str] | None = None,
+    prerelease: bool = False,
+    draft: bool = False,
+) -> dict[str, object]:
+    """One actions/runner release as the API lists it; api_sums (arch -> sum) replace the asset digests."""
+    digests = {**sums, **(api_sums or {})}
+    return {
+        "tag_name": f"v{version}",
+        "draft": draft,
+        "prerelease": prerelease,
+        "published_at": iso(published),
+        "body": runner_notes(version, sums),
+        "assets": [
+            {"name": f"actions-runner-linux-{arch}-{version}.tar.gz", "digest": f"sha256:{digests[arch]}"}
+            for arch in RUNNER_ARCHES
+        ],
+    }
+
+
+def hooks_release(version: str, sha: str, published: datetime.datetime, *, prerelease: bool = False) -> dict:
+    name = f"actions-runner-hooks-k8s-{version}.zip"
+    return {
+        "tag_name": f"v{version}",
+        "draft": False,
+        "prerelease": prerelease,
+        "published_at": iso(published),
+        "body": hooks_release_notes(version, {name: sha}),
+        "assets": [{"name": name, "digest": f"sha256:{sha}"}],
+    }
+
+
+def packages_index(versions: Mapping[str, list[str]], codename: str = "bookworm", os_tag: str = "debian.12") -> str:
+    """An apt Packages index in Docker's version scheme: package -> upstream versions."""
+    stanzas = []
+    for package, found in versions.items():
+        for version in found:
+            epoch = "5:" if package == "docker-ce-cli" else ""
+            stanzas.append(
+                f"Package: {package}\nArchitecture: amd64\nVersion: {epoch}{version}-1~{os_tag}~{codename}\n"
+                f"Filename: pool/stable/{package}_{version}.deb\nSHA256: {sha256(version.encode())}\n"
+            )
+    return "\n".join(stanzas)
+
+
+class FakeUpstream:
+    """http.server on 127.0.0.1 answering from routes, with scripted bad answers first."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Answer] = {}
+        self._scripts: dict[str, collections.deque[Answer]] = {}
+        self.hits: collections.Counter[str] = collections.Counter()
+        self.authorization: dict[str, str] = {}
+        """Path -> the Authorization header of its last request that had one."""
+        self._lock = threading.Lock()
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                with owner._lock:
+                    owner.hits[path] += 1
+                    if auth := self.headers.get("Authorization"):
+                        owner.authorization[path] = auth
+                    script = owner._scripts.get(path)
+                    answer = script.popleft() if script else owner.routes.get(path)
+                if answer is None:
+                    answer = json_answer({"message": "Not Found"}, 404)
+                self.send_response(answer.status)
+                for key, value in answer.headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api(self) -> str:
+        return f"{self.url}/api"
+
+    def put(self, path: str, answer: Answer | bytes | str) -> None:
+        if isinstance(answer, str):
+            answer = answer.encode()
+        self.routes[path] = answer if isinstance(answer, Answer) else Answer(200, answer)
+
+    def script(self, path: str, *answers: Answer) -> None:
+        """Answer path with these, one per request, before its route."""
+        with self._lock:
+            self._scripts[path] = collections.deque(answers)
+
+    def releases(self, repo: str, releases: list[dict]) -> str:
+        """Serve repo's release list (and each release by tag); return the list's path."""
+        path = f"/api/repos/{repo}/releases"
+        self.put(path, json_answer(releases))
+        for release in releases:
+            self.put(f"{path}/tags/{release['tag_name']}", json_answer(release))
+        return path
+
+    def runner_assets(self, version: str) -> dict[str, str]:
+        """Serve the runner fixture tarballs of version under /runner/v<version>/; arch -> SHA-256."""
+        sums = {}
+        for arch in RUNNER_ARCHES:
+            data = runner_tarball(version, arch)
+            self.put(f"/runner/v{version}/actions-runner-linux-{arch}-{version}.tar.gz", data)
+            sums[arch] = sha256(data)
+        return sums
+
+    def hooks_asset(self, version: str) -> str:
+        data = hooks_zip(version)
+        self.put(f"/hooks/v{version}/actions-runner-hooks-k8s-{version}.zip", data)
+        return sha256(data)
+
+    def __enter__(self) -> FakeUpstream:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,133 @@
+"""updates and bump, the pure parts: release lists, the two sums, holds, Docker's index, the deadline, the title."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+import pytest
+
+from pipelines.errors import InvalidSpecError, StalePinError, UpstreamError
+from pipelines.pins import PINS, PINS_FILE, parse
+from pipelines.updates import (
+    base_row,
+    bumped,
+    check_deadline,
+    deb_versions,
+    docker_rows,
+    holds,
+    hooks_row,
+    parse_releases,
+    render,
+    runner_row,
+    title,
+)
+from tests.engine.fake_upstream import hooks_release, packages_index, runner_release
+
+NOW = datetime.datetime(2026, 12, 3, 12, 0, tzinfo=datetime.UTC)
+URL = "https://api.example/repos/actions/runner/releases?per_page=100"
+A, B = "a" * 64, "b" * 64
+PINNED = {arch: str(sha) for arch, sha in PINS.runner_sha256.items()}
+
+
+def releases(*items: dict) -> list:
+    return parse_releases(list(items), url=URL)
+
+
+def test_the_newest_stable_release_is_proposed_with_both_sums_and_the_deadline() -> None:
+    found = releases(
+        runner_release("2.400.0", {"x64": A, "arm64": B}, NOW, prerelease=True),
+        runner_release("2.399.0", {"x64": A, "arm64": B}, NOW - datetime.timedelta(days=10)),
+        runner_release("2.398.0", {"x64": B, "arm64": A}, NOW - datetime.timedelta(days=20)),
+        runner_release(PINS.runner_version, PINNED, NOW - datetime.timedelta(days=90)),
+    )
+    row = runner_row(PINS, found, source=URL, now=NOW)
+    assert (row.newest, row.status) == ("2.399.0", "update")
+    assert row.changes == {("runner", "version"): "2.399.0", ("runner", "sha256_x64"): A, ("runner", "sha256_arm64"): B}
+    # The deadline counts from the first newer release (2.398.0), not the newest.
+    assert row.deadline == (NOW + datetime.timedelta(days=10)).date()
+    assert row.days_left == 10
+
+
+def test_disagreeing_or_missing_sums_are_not_proposed() -> None:
+    disagree = releases(runner_release("2.399.0", {"x64": A, "arm64": B}, NOW, api_sums={"x64": B}))
+    row = runner_row(PINS, disagree, source=URL, now=NOW)
+    assert row.changes == {}
+    assert row.status.startswith("NOT proposed: actions-runner-linux-x64-2.399.0.tar.gz: API digest")
+    missing = runner_release("2.399.0", {"x64": A, "arm64": B}, NOW)
+    missing["assets"][1]["digest"] = None  # type: ignore[index]
+    row = runner_row(PINS, releases(missing), source=URL, now=NOW)
+    assert "actions-runner-linux-arm64-2.399.0.tar.gz: no SHA-256 in the API digest" in row.status
+    assert row.changes == {}
+
+
+def test_current_pins_have_no_deadline_and_no_changes() -> None:
+    row = runner_row(PINS, releases(runner_release(PINS.runner_version, PINNED, NOW)), source=URL, now=NOW)
+    assert (row.status, row.changes, row.deadline) == ("current", {}, None)
+    check_deadline([row], 30)  # nothing newer: no deadline to fail on
+
+
+def test_an_empty_sum_is_filled_from_the_pinned_release_and_a_hold_keeps_the_version() -> None:
+    found = releases(hooks_release("0.7.0", A, NOW), hooks_release("0.7.1", B, NOW), hooks_release("0.8.1", A, NOW))
+    same = hooks_row("hooks (k8s/)", "hooks", "0.7.1", None, "0.7", found, URL)
+    assert same.status == "fill the missing SHA-256"
+    assert same.changes == {("hooks", "sha256"): B}
+    held = hooks_row("hooks (k8s/)", "hooks", "0.7.0", A, "0.7", found, URL)
+    assert held.status == "update (held at 0.7.x; newest 0.8.1)"
+    assert held.changes == {("hooks", "version"): "0.7.1", ("hooks", "sha256"): B}
+
+
+def test_holds_come_from_the_file_and_flags_override_them() -> None:
+    assert holds(PINS, None) == {"hooks": PINS.hooks_hold, "hooks_novolume": PINS.hooks_novolume_hold}
+    assert holds(PINS, ["hooks=", "hooks_novolume=0.8"]) == {"hooks": None, "hooks_novolume": "0.8"}
+    for bad in ("runner=2.338", "hooks", "hooks=0.x"):
+        with pytest.raises(InvalidSpecError, match=r"hold .*expected PIN=PREFIX"):
+            holds(PINS, [bad])
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ({"message": "Not Found"}, "expected a JSON list of release objects, found dict"),
+        ([{"tag_name": "latest"}], "release tag_name at https://api.example/"),
+        ([{"tag_name": "v1.2.3", "assets": [{"name": "x", "digest": "sha256:12"}]}], "found 2 characters"),
+        ([{"tag_name": "v1.2.3", "published_at": "yesterday"}], "published_at at https://api.example/"),
+    ],
+)
+def test_malformed_answers_are_refused_naming_the_url(answer: object, expected: str) -> None:
+    with pytest.raises(UpstreamError) as caught:
+        parse_releases(answer, url=URL)
+    assert expected in str(caught.value)
+    assert str(caught.value).startswith("upstream: ")
+
+
+def test_a_prereleases_odd_tag_is_skipped_not_refused() -> None:
+    assert releases({"tag_name": "v3.0.0-beta.1", "prerelease": True}) == []
+
+
+def test_docker_versions_are_the_newest_every_arch_has_without_release_candidates() -> None:
+    index = packages_index({"docker-ce-cli": ["29.7.1", "29.8.2", "30.0.0~rc.1"], "docker-buildx-plugin": ["0.40.0"]})
+    assert deb_versions(index, "docker-ce-cli") == {"29.7.1", "29.8.2"}
+    arm = packages_index({"docker-ce-cli": ["29.7.1"], "docker-buildx-plugin": ["0.40.0"]})
+    pins = dataclasses.replace(PINS, docker_version="29.7.1", buildx_version="0.36.0")
+    cli, buildx = docker_rows(pins, {"amd64": index, "arm64": arm}, "apt")
+    assert (cli.newest, cli.status, cli.changes) == ("29.7.1", "current", {})
+    assert (buildx.newest, buildx.changes) == ("0.40.0", {("docker", "buildx"): "0.40.0"})
+
+
+def test_title_table_and_bump_from_rows() -> None:
+    found = releases(runner_release("2.399.0", {"x64": A, "arm64": B}, NOW - datetime.timedelta(days=28)))
+    rows = [runner_row(PINS, found, source=URL, now=NOW), base_row(PINS, f"{PINS.base_image}@sha256:{A}")]
+    assert title(rows) == "Update runner to 2.399.0"
+    table = render(rows)
+    assert f"| runner | {PINS.runner_version} | 2.399.0 | update; GitHub stops sending jobs to" in table
+    assert "(2 days left)" in table
+    assert f"| base image | {PINS.base_image} | sha256:{A} |" in table
+    assert f"| actions-runner-linux-x64-2.399.0.tar.gz | {A} | {A} | yes |" in table
+    text = bumped(PINS_FILE.read_text(), rows)
+    assert parse(text).runner_version == "2.399.0"
+    assert bumped(text, [base_row(PINS, "x")]) == text
+    with pytest.raises(StalePinError, match=r"\(2 days left, fewer than --fail-within 7\)"):
+        check_deadline(rows, 7)
+    check_deadline(rows, 2)
+    assert title([base_row(PINS, "x")]) == "Nothing to update"
