@@ -9,6 +9,13 @@
 #   ci/testenv.sh status   say what runs
 #   ci/testenv.sh env      print the exports that point the CLI, the SDK and the tests at it
 #
+# With RIE_ENGINE set to the runner host of an engine already running (e.g.
+# docker-container://dagger-engine, a released engine started with host
+# networking, the dagger CLI on PATH), `up` builds no engine and no SDK
+# stand-in: it starts the local services (dockerd if none runs, registries,
+# base images) and points `env` at that engine. CI on GitHub runs the
+# real-engine tier this way, on Dagger's real engine and Python runtime.
+#
 # Two registries: RIE_REGISTRY without auth (base images, publishes) and
 # RIE_AUTH_REGISTRY with htpasswd auth (user runner-image-test, a password
 # made at each `up`), so tests can see a login accepted and a login refused.
@@ -26,6 +33,7 @@ repo=$(cd "$here/.." && pwd)
 RIE_HOME=${RIE_HOME:-/var/tmp/runner-image-testenv}
 RIE_REGISTRY=${RIE_REGISTRY:-127.0.0.1:5000}
 RIE_AUTH_REGISTRY=${RIE_AUTH_REGISTRY:-127.0.0.1:5001}
+RIE_ENGINE=${RIE_ENGINE:-}
 auth_user=runner-image-test
 run_dir="$RIE_HOME/run"
 log_dir="$RIE_HOME/logs"
@@ -57,8 +65,12 @@ die() { echo "testenv: error: $*" >&2; exit 1; }
 alive() { [ -f "$run_dir/$1.pid" ] && kill -0 "$(cat "$run_dir/$1.pid")" 2>/dev/null; }
 
 install_host_packages() {
-  local missing=()
-  for p in "${host_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  local missing=() p
+  for p in "${host_packages[@]}"; do
+    # A machine that brings its own Docker (a GitHub runner) keeps it.
+    [ "$p" = docker.io ] && [ -n "$RIE_ENGINE" ] && $docker info >/dev/null 2>&1 && continue
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
   if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -q >"$log_dir/apt.log" 2>&1
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log_dir/apt.log" 2>&1 \
@@ -253,12 +265,22 @@ start_engine() {
     "$engine_image" >"$run_dir/engine.cid"
 }
 
+runner_host() { cat "$run_dir/runner-host" 2>/dev/null || echo "docker-container://$engine_name"; }
+
+use_running_engine() {
+  local cli
+  cli=$(command -v dagger) || die "RIE_ENGINE=$RIE_ENGINE: expected the dagger CLI on PATH, found none"
+  dirname "$cli" >"$run_dir/dagger-bin"
+  echo "$RIE_ENGINE" >"$run_dir/runner-host"
+}
+
 wait_for_engine() {
-  local bin
+  local bin host
   bin=$(cat "$run_dir/dagger-bin")
+  host=$(runner_host)
   for _ in $(seq 60); do
     # From a folder without dagger.json, so the probe loads no module.
-    if (cd "$RIE_HOME" && echo '{ version }' | _EXPERIMENTAL_DAGGER_RUNNER_HOST="docker-container://$engine_name" DO_NOT_TRACK=1 \
+    if (cd "$RIE_HOME" && echo '{ version }' | _EXPERIMENTAL_DAGGER_RUNNER_HOST="$host" DO_NOT_TRACK=1 \
         timeout 20 "$bin/dagger" query --progress=plain >"$log_dir/engine-probe.log" 2>&1); then
       return
     fi
@@ -292,7 +314,7 @@ print_env() {
   local bin
   bin=$(cat "$run_dir/dagger-bin" 2>/dev/null) || die "not up: run ci/testenv.sh up"
   cat <<EOF
-export _EXPERIMENTAL_DAGGER_RUNNER_HOST=docker-container://$engine_name
+export _EXPERIMENTAL_DAGGER_RUNNER_HOST=$(runner_host)
 export _EXPERIMENTAL_DAGGER_CLI_BIN=$bin/dagger
 export PATH=$bin:\$PATH
 export DO_NOT_TRACK=1
@@ -313,9 +335,14 @@ up() {
   phase "dockerd"; start_dockerd; phase_done
   phase "registries on $RIE_REGISTRY and $RIE_AUTH_REGISTRY (auth)"; start_registries; phase_done
   phase "binfmt_misc for arm64"; register_binfmt; phase_done
-  phase "built-in Python SDK image (ci/sdk)"; build_python_sdk; phase_done
-  phase "Dagger $version binaries and engine image"; build_engine_image; phase_done
-  phase "engine container"; start_engine; wait_for_engine; phase_done
+  if [ -n "$RIE_ENGINE" ]; then
+    phase "the engine already running at $RIE_ENGINE"; use_running_engine; wait_for_engine; phase_done
+  else
+    rm -f "$run_dir/runner-host"
+    phase "built-in Python SDK image (ci/sdk)"; build_python_sdk; phase_done
+    phase "Dagger $version binaries and engine image"; build_engine_image; phase_done
+    phase "engine container"; start_engine; wait_for_engine; phase_done
+  fi
   phase "base images -> $base_ref"; push_base_images; phase_done
   echo "testenv: up in $(( $(date +%s) - t0 ))s" >&2
 }

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
+import shutil
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Sequence
 
 import anyio
+import anyio.abc
 import dagger
 from dagger import dag
 
@@ -208,22 +212,75 @@ class EngineUnreachable(Exception):  # noqa: N818 - reads as what happened
 
 @contextlib.asynccontextmanager
 async def engine_session(connect_within: float) -> AsyncIterator[None]:
-    """A Dagger session whose opening (CLI start, engine connect) must finish within connect_within seconds."""
-    async with contextlib.AsyncExitStack() as stack:
+    """A Dagger session whose start (the CLI reaching its engine) must finish within connect_within seconds.
+
+    The SDK starts `dagger session` itself and waits for it in a worker thread
+    that cannot be cancelled, and the CLI waits about 10 minutes for an absent
+    engine. So when a CLI is at hand (_EXPERIMENTAL_DAGGER_CLI_BIN or `dagger`
+    on PATH), the session is started here, as the SDK would, and the SDK is
+    pointed at it (DAGGER_SESSION_PORT/TOKEN, as `dagger run` does). Under
+    `dagger run`, or with no CLI at hand (the SDK then downloads its own), the
+    SDK connects as usual.
+    """
+    cli = os.environ.get("_EXPERIMENTAL_DAGGER_CLI_BIN") or shutil.which("dagger")
+    if os.environ.get("DAGGER_SESSION_PORT") or cli is None:
+        async with dagger.connection(dagger.Config(log_output=sys.stderr)):
+            yield
+        return
+    command = [cli, "session", "--label", "dagger.io/sdk.name:python"]
+    async with await anyio.open_process(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr
+    ) as proc:
         try:
             with anyio.fail_after(connect_within):
-                await stack.enter_async_context(dagger.connection(dagger.Config(log_output=sys.stderr)))
+                params = await _session_params(proc)
         except TimeoutError:
+            proc.kill()
             raise EngineUnreachable(connect_within) from None
-        yield
+        session = {"DAGGER_SESSION_PORT": str(params["port"]), "DAGGER_SESSION_TOKEN": str(params["session_token"])}
+        saved = {key: os.environ.get(key) for key in session}
+        os.environ.update(session)
+        try:
+            async with dagger.connection(dagger.Config(log_output=sys.stderr)):
+                yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            if proc.stdin is not None:
+                await proc.stdin.aclose()  # the CLI ends its session when its stdin closes
+            with anyio.move_on_after(30):
+                await proc.wait()
 
 
-def engine_unreachable_message(timeout: float) -> str:
+async def _session_params(proc: anyio.abc.Process) -> dict[str, object]:
+    """The first line `dagger session` prints: {"port": ..., "session_token": ...}."""
+    assert proc.stdout is not None  # noqa: S101 - opened with a pipe above
+    buffered = b""
+    async for chunk in proc.stdout:
+        buffered += chunk
+        if b"\n" in buffered:
+            break
+    try:
+        params = json.loads(buffered.split(b"\n", 1)[0])
+    except ValueError:
+        params = None
+    if not isinstance(params, dict) or "port" not in params or "session_token" not in params:
+        await proc.wait()
+        why = f"dagger session exited with code {proc.returncode}"
+        raise EngineUnreachable(why)
+    return params
+
+
+def engine_unreachable_message(timeout: float, error: EngineUnreachable) -> str:
     runner = os.environ.get("_EXPERIMENTAL_DAGGER_RUNNER_HOST")
     where = f"at _EXPERIMENTAL_DAGGER_RUNNER_HOST={runner}" if runner else "(the dagger CLI's default engine)"
+    how = f" ({error.args[0]}; its own error is above)" if error.args and isinstance(error.args[0], str) else ""
     return (
         f"error: engine: expected a Dagger engine to answer within {timeout:g} s (--engine-timeout), "
-        f"found none {where}. Check that it runs (`dagger core version`, or the engine container in "
+        f"found none {where}{how}. Check that it runs (`dagger core version`, or the engine container in "
         "`docker ps`) and that the address is right, or raise --engine-timeout for a slow first start"
     )
 
@@ -340,8 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunnerImageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    except EngineUnreachable:
-        print(engine_unreachable_message(args.engine_timeout), file=sys.stderr)
+    except EngineUnreachable as e:
+        print(engine_unreachable_message(args.engine_timeout, e), file=sys.stderr)
         return ENGINE_GONE_EXIT
     except Exception as e:
         gone = engine_gone(e)

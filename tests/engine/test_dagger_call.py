@@ -193,7 +193,9 @@ def workflow_jobs() -> dict[str, dict]:
 
 
 def is_dagger_call(step: dict) -> bool:
-    return str(step.get("uses", "")).startswith("dagger/dagger-for-github") and step["with"]["verb"] == "call"
+    """A dagger-for-github step that calls a function (one with no args only installs the CLI)."""
+    with_ = step.get("with", {})
+    return str(step.get("uses", "")).startswith("dagger/dagger-for-github") and with_.get("verb") == "call"
 
 
 def workflow_calls() -> list[tuple[str, dict, str]]:

@@ -6,7 +6,7 @@ import dagger
 import pytest
 from gql.transport.exceptions import TransportConnectionFailed
 
-from pipelines.cli import engine_gone, engine_gone_message
+from pipelines.cli import EngineUnreachable, engine_gone, engine_gone_message, engine_unreachable_message, parser
 from pipelines.errors import DownloadError
 
 
@@ -46,3 +46,21 @@ def test_message_says_what_happened_and_what_to_do() -> None:
     assert "more" not in message  # one line
     assert "run the same command again" in message
     assert "dagger core version" in message
+
+
+def test_an_unreachable_engine_names_the_limit_the_address_and_what_to_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST", "tcp://127.0.0.1:9")
+    message = engine_unreachable_message(5.0, EngineUnreachable(5.0))
+    assert message.startswith("error: engine: expected a Dagger engine to answer within 5 s (--engine-timeout)")
+    assert "found none at _EXPERIMENTAL_DAGGER_RUNNER_HOST=tcp://127.0.0.1:9." in message
+    assert "raise --engine-timeout" in message
+    exited = engine_unreachable_message(60.0, EngineUnreachable("dagger session exited with code 1"))
+    assert "(dagger session exited with code 1; its own error is above)" in exited
+
+
+def test_engine_timeout_is_checked_by_the_parser() -> None:
+    assert parser().parse_args(["--engine-timeout", "5", "ci"]).engine_timeout == 5.0
+    assert parser().parse_args(["ci"]).engine_timeout == 60.0
+    for bad in ("0", "-1", "soon", "3601"):
+        with pytest.raises(SystemExit):
+            parser().parse_args(["--engine-timeout", bad, "ci"])

@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
@@ -54,3 +55,13 @@ def test_actionlint(actionlint: str, workflow: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, f"actionlint {workflow.name}:\n{result.stdout}{result.stderr}"
+
+
+def test_the_engine_job_starts_a_released_engine_with_host_networking_and_runs_the_tier_on_it() -> None:
+    job = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())["jobs"]["engine"]
+    runs = "\n".join(str(step.get("run", "")) for step in job["steps"])
+    assert "--network host" in runs
+    assert '"registry.dagger.io/engine:v${DAGGER_VERSION}"' in runs
+    tier = next(step for step in job["steps"] if "ci/engine-tier.sh" in str(step.get("run", "")))
+    assert tier["env"]["RIE_ENGINE"] == "docker-container://dagger-engine"
+    assert "--name dagger-engine" in runs
