@@ -1,7 +1,7 @@
 """The real-engine tier: the pipeline against a real Dagger engine, on local inputs.
 
-`ci/testenv.sh up` starts the engine, a registry on 127.0.0.1 and the base
-images; `eval "$(ci/testenv.sh env)"` points the SDK at them. These fixtures
+`tests/env/testenv.sh up` starts the engine, a registry on 127.0.0.1 and the base
+images; `eval "$(tests/env/testenv.sh env)"` points the SDK at them. These fixtures
 add the runner and hooks archives (built here) on a server on 127.0.0.1.
 
 Without an engine the tier skips, loudly; under CI=true a missing engine is a
@@ -33,11 +33,12 @@ def _missing_engine() -> str | None:
     if not (os.environ.get("_EXPERIMENTAL_DAGGER_RUNNER_HOST") or os.environ.get("DAGGER_SESSION_PORT")):
         return (
             "no Dagger engine configured (_EXPERIMENTAL_DAGGER_RUNNER_HOST unset): "
-            'run `sudo bash ci/testenv.sh up && eval "$(bash ci/testenv.sh env)"` first, or `bash .ci/run`'
+            'run `sudo bash tests/env/testenv.sh up && eval "$(bash tests/env/testenv.sh env)"` first, '
+            "or `bash .ci/run`"
         )
     for var in ("RIE_REGISTRY", "RIE_BASE_IMAGE", "RIE_AUTH_REGISTRY", "RIE_AUTH_USER", "RIE_AUTH_PASSWORD_FILE"):
         if not os.environ.get(var):
-            return f"{var} unset: the local registry and base images come from `ci/testenv.sh env`"
+            return f"{var} unset: the local registry and base images come from `tests/env/testenv.sh env`"
     return None
 
 

@@ -1,5 +1,5 @@
 """`dagger call`, the front door: the real `dagger` binary loads this module through the engine's
-Python SDK runtime (ci/sdk, built into the test engine by ci/testenv.sh) and calls its functions.
+Python SDK runtime (tests/env/sdk, built into the test engine by tests/env/testenv.sh) and calls its functions.
 
 Only the local settings differ from what the README and the workflow type: the
 release mirror on 127.0.0.1 (with its sums), the local base image, and the

@@ -24,7 +24,7 @@ from tests.engine.test_pipeline import make_spec, sh
 
 pytestmark = pytest.mark.anyio
 
-DOCKER_SOCKET = Path("/var/run/docker.sock")  # the test environment's dockerd (ci/testenv.sh)
+DOCKER_SOCKET = Path("/var/run/docker.sock")  # the test environment's dockerd (tests/env/testenv.sh)
 SOCKET = "/var/run/docker.sock"  # where the chart mounts the sidecar's socket
 
 

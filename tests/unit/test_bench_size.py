@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ci.bench.size import Layer, layer_steps, report, sizes
+from tests.bench.size import Layer, layer_steps, report, sizes
 
-UPSTREAM_DOCKERFILE = Path(__file__).parents[2] / "ci" / "bench" / "upstream.Dockerfile"
+UPSTREAM_DOCKERFILE = Path(__file__).parents[2] / "tests" / "bench" / "upstream.Dockerfile"
 
 
 def layer(name: str, compressed_mb: int, uncompressed_mb: int) -> Layer:

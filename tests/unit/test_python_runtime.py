@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from ci.sdk import assemble, discover
+from tests.env.sdk import assemble, discover
 
 ROOT = Path(__file__).resolve().parents[2]
-SDK = ROOT / "ci/sdk"
+SDK = ROOT / "tests/env/sdk"
 
 
 @pytest.mark.parametrize(
@@ -163,7 +163,7 @@ def test_wheelhouse_pins_every_runtime_dependency_by_hash() -> None:
     for dep in [*module_deps, *sdk_deps, "setuptools", "uv-build", "uv"]:
         req = Requirement(dep)
         name = req.name.lower().replace("_", "-")
-        assert name in pins, f"{dep} is not in ci/sdk/requirements.txt"
+        assert name in pins, f"{dep} is not in tests/env/sdk/requirements.txt"
         assert req.specifier.contains(pins[name], prereleases=True), (dep, pins[name])
 
 

@@ -1,5 +1,5 @@
 # Upstream's image (actions/runner images/Dockerfile, 2026) step by step, as
-# the peer whose size `python -m ci.bench.bench size` sets ours against.
+# the peer whose size `python -m tests.bench.bench size` sets ours against.
 # Same RUN, COPY and ENV steps in the same order, so the same layers; what
 # differs is only where things come from, since neither GitHub,
 # download.docker.com, Launchpad nor a container registry is reachable here:

@@ -1,11 +1,11 @@
 """Lay out the Python SDK image's own files from a hash-checked wheelhouse.
 
-    python3 ci/sdk/assemble.py WHEELHOUSE OUT
+    python3 tests/env/sdk/assemble.py WHEELHOUSE OUT
 
 OUT receives what goes on top of a Debian rootfs with python3 to make the
-engine's built-in Python SDK image (ci/testenv.sh does the rest):
+engine's built-in Python SDK image (tests/env/testenv.sh does the rest):
 
-- ``runtime/``: the Dang runtime module the engine loads (``ci/sdk/runtime``);
+- ``runtime/``: the Dang runtime module the engine loads (``tests/env/sdk/runtime``);
 - ``usr/local/bin/uv``, ``uvx``: from the ``uv`` wheel;
 - ``opt/python-sdk/sdk/``: the SDK as Dagger's runtime vendors it, a
   ``dagger-io`` project at version 0.0.0 whose ``src/dagger`` is the

@@ -4,10 +4,10 @@
 # runtime-deps-like base images for linux/amd64 and linux/arm64 built with
 # debootstrap and pushed there as one multi-arch reference.
 #
-#   ci/testenv.sh up       install what is missing, start it all, wait until the engine answers
-#   ci/testenv.sh down     stop what `up` started (by PID or container id), nothing else
-#   ci/testenv.sh status   say what runs
-#   ci/testenv.sh env      print the exports that point the CLI, the SDK and the tests at it
+#   tests/env/testenv.sh up       install what is missing, start it all, wait until the engine answers
+#   tests/env/testenv.sh down     stop what `up` started (by PID or container id), nothing else
+#   tests/env/testenv.sh status   say what runs
+#   tests/env/testenv.sh env      print the exports that point the CLI, the SDK and the tests at it
 #
 # With RIE_ENGINE set to the runner host of an engine already running (e.g.
 # docker-container://dagger-engine, a released engine started with host
@@ -29,7 +29,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
+repo=$(cd "$here/../.." && pwd)
 RIE_HOME=${RIE_HOME:-/var/tmp/runner-image-testenv}
 RIE_REGISTRY=${RIE_REGISTRY:-127.0.0.1:5000}
 RIE_AUTH_REGISTRY=${RIE_AUTH_REGISTRY:-127.0.0.1:5001}
@@ -166,19 +166,19 @@ rootfs_tar() {
   rm -rf "$dir"
 }
 
-# The engine's built-in Python SDK (ci/sdk): a one-layer OCI image of Debian's
+# The engine's built-in Python SDK (tests/env/sdk): a one-layer OCI image of Debian's
 # python3, uv and the Dang runtime module, with a wheelhouse checked against
-# ci/sdk/requirements.txt's hashes. Written as an OCI layout under the cache,
+# tests/env/sdk/requirements.txt's hashes. Written as an OCI layout under the cache,
 # keyed by its inputs; its folder is written to run/python-sdk (manifest digest in ./digest).
 build_python_sdk() {
   local key out wheels dir
-  key=$( (echo "$sdk_packages"; cat "$repo/ci/sdk/requirements.txt" "$repo"/ci/sdk/*.py "$repo"/ci/sdk/runtime/*) | sha256sum | cut -c1-12)
+  key=$( (echo "$sdk_packages"; cat "$repo/tests/env/sdk/requirements.txt" "$repo"/tests/env/sdk/*.py "$repo"/tests/env/sdk/runtime/*) | sha256sum | cut -c1-12)
   out="$cache_dir/python-sdk-$key"
   if [ -s "$out/digest" ]; then echo "$out" >"$run_dir/python-sdk"; return; fi
-  wheels="$cache_dir/wheels-$(sha256sum "$repo/ci/sdk/requirements.txt" | cut -c1-12)"
+  wheels="$cache_dir/wheels-$(sha256sum "$repo/tests/env/sdk/requirements.txt" | cut -c1-12)"
   if [ ! -d "$wheels" ]; then
     python3 -m pip download -q --disable-pip-version-check --require-hashes --no-deps --only-binary=:all: \
-        -r "$repo/ci/sdk/requirements.txt" -d "$wheels.tmp" >"$log_dir/wheels.log" 2>&1 \
+        -r "$repo/tests/env/sdk/requirements.txt" -d "$wheels.tmp" >"$log_dir/wheels.log" 2>&1 \
       || die "downloading the Python SDK wheelhouse failed; see $log_dir/wheels.log"
     mv "$wheels.tmp" "$wheels"
   fi
@@ -189,7 +189,7 @@ build_python_sdk() {
   # A system Python that uv may install into, as python:<version>-slim is:
   # Debian marks its own as externally managed (PEP 668).
   rm -f "$dir"/usr/lib/python3*/EXTERNALLY-MANAGED
-  python3 "$repo/ci/sdk/assemble.py" "$wheels" "$dir" || die "assembling the Python SDK image failed"
+  python3 "$repo/tests/env/sdk/assemble.py" "$wheels" "$dir" || die "assembling the Python SDK image failed"
   tar -C "$dir" --numeric-owner -cf "$dir.tar" .
   rm -rf "$dir"
   local crane="$cache_dir/bin/crane"
@@ -312,7 +312,7 @@ push_base_images() {
 
 print_env() {
   local bin
-  bin=$(cat "$run_dir/dagger-bin" 2>/dev/null) || die "not up: run ci/testenv.sh up"
+  bin=$(cat "$run_dir/dagger-bin" 2>/dev/null) || die "not up: run tests/env/testenv.sh up"
   cat <<EOF
 export _EXPERIMENTAL_DAGGER_RUNNER_HOST=$(runner_host)
 export _EXPERIMENTAL_DAGGER_CLI_BIN=$bin/dagger
@@ -339,7 +339,7 @@ up() {
     phase "the engine already running at $RIE_ENGINE"; use_running_engine; wait_for_engine; phase_done
   else
     rm -f "$run_dir/runner-host"
-    phase "built-in Python SDK image (ci/sdk)"; build_python_sdk; phase_done
+    phase "built-in Python SDK image (tests/env/sdk)"; build_python_sdk; phase_done
     phase "Dagger $version binaries and engine image"; build_engine_image; phase_done
     phase "engine container"; start_engine; wait_for_engine; phase_done
   fi
@@ -386,5 +386,5 @@ case "${1:-}" in
   down) down ;;
   status) status ;;
   env) print_env ;;
-  *) echo "usage: ci/testenv.sh up|down|status|env" >&2; exit 2 ;;
+  *) echo "usage: tests/env/testenv.sh up|down|status|env" >&2; exit 2 ;;
 esac

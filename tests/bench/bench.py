@@ -1,13 +1,13 @@
 """Time and memory of the Dagger pipeline next to `docker build` of the same work.
 
-    sudo bash ci/testenv.sh up && eval "$(bash ci/testenv.sh env)"
-    python -m ci.bench.bench image [--runs 3] [--arch amd64] [--runner-mb 130]
-    python -m ci.bench.bench ci    [--runs 2] [--runner-mb 130]
-    python -m ci.bench.bench bump  [--arch amd64] [--runner-mb 130]
-    python -m ci.bench.bench size  [--arch amd64] [--runner-mb 130]
+    sudo bash tests/env/testenv.sh up && eval "$(bash tests/env/testenv.sh env)"
+    python -m tests.bench.bench image [--runs 3] [--arch amd64] [--runner-mb 130]
+    python -m tests.bench.bench ci    [--runs 2] [--runner-mb 130]
+    python -m tests.bench.bench bump  [--arch amd64] [--runner-mb 130]
+    python -m tests.bench.bench size  [--arch amd64] [--runner-mb 130]
 
 image: one image (hosted layout, one arch), the pipeline's `build` against
-`docker build --platform linux/<arch>` of ci/bench/Dockerfile, "cold" (build
+`docker build --platform linux/<arch>` of tests/bench/Dockerfile, "cold" (build
 cache and pulled base emptied first) and "warm" (again, on a full cache),
 with Dagger's session start-up (connect, one query, close) on a line of its
 own, then the same build warm through `dagger call` in this checkout (the
@@ -19,7 +19,7 @@ after the other. bump: a warm build, then the
 same build with a new runner version; prints the steps the engine ran again
 and the ones it took from its cache (its progress log's DONE and CACHED).
 size: the hosted image with the Docker CLI (Docker's apt repository replaced
-by the tests' signed local copy) next to ci/bench/upstream.Dockerfile, upstream's
+by the tests' signed local copy) next to tests/bench/upstream.Dockerfile, upstream's
 images/Dockerfile step by step on the same base with stand-ins for its
 downloads (see that file and size.py); both pushed to the local registry
 under runner-image-bench/size and measured there. Prunes nothing.
@@ -61,10 +61,10 @@ import dagger
 import gql.utilities  # the SDK's GraphQL client: its schema query is the one timed here
 import graphql
 
-from ci.bench import size
 from pipelines.build import build
 from pipelines.spec import Layout, RunnerSpec
 from pipelines.verify import verify_all
+from tests.bench import size
 from tests.engine import fixtures
 
 HERE = Path(__file__).parent
@@ -514,7 +514,7 @@ def bump_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
 
 
 def size_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
-    registry = os.environ.get("RIE_REGISTRY") or sys.exit('RIE_REGISTRY unset: eval "$(bash ci/testenv.sh env)"')
+    registry = os.environ.get("RIE_REGISTRY") or sys.exit('RIE_REGISTRY unset: eval "$(bash tests/env/testenv.sh env)"')
     cache = size.tools_cache()
     repos = size.docker_apt_repos(cache, tmp / "apt")
     mirror = tmp / "mirror"
@@ -560,7 +560,7 @@ def size_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
     base_repo, _, base_tag = base.removeprefix(f"{registry}/").rpartition(":")
     lines = size.report(
         f"\nimage size, hosted layout, linux/{args.arch}: runner tarball {args.runner_mb} MB (fixture), "
-        f"docker {docker_version} and buildx {repos.buildx_version} (stand-ins, see ci/bench/upstream.Dockerfile)",
+        f"docker {docker_version} and buildx {repos.buildx_version} (stand-ins, see tests/bench/upstream.Dockerfile)",
         {
             "ours (pipeline)": size.image_layers(registry, SIZE_REPOSITORY, ours_ref, args.arch),
             "upstream-equivalent": size.image_layers(registry, SIZE_REPOSITORY, peer_ref, args.arch),
@@ -571,13 +571,13 @@ def size_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m ci.bench.bench", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m tests.bench.bench", description=__doc__.splitlines()[0])
     p.add_argument("workload", choices=("image", "ci", "bump", "size"), nargs="?", default="image")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--arch", choices=ARCHES, default="amd64")
     p.add_argument("--runner-mb", type=int, default=130, help="size of the runner tarball (a real one is ~130 MB)")
     args = p.parse_args(argv)
-    base = os.environ.get("RIE_BASE_IMAGE") or sys.exit('RIE_BASE_IMAGE unset: eval "$(bash ci/testenv.sh env)"')
+    base = os.environ.get("RIE_BASE_IMAGE") or sys.exit('RIE_BASE_IMAGE unset: eval "$(bash tests/env/testenv.sh env)"')
     with tempfile.TemporaryDirectory(prefix="runner-image-bench.") as tmp:
         workloads = {"image": image_workload, "ci": ci_workload, "bump": bump_workload, "size": size_workload}
         try:

@@ -2,7 +2,7 @@
 // the Go module proxy our machines reach serves at no version (it is a nested
 // module of github.com/dagger/dagger named only by commit). The engine and CLI
 // read these names to find their own pieces, so the values describe the engine
-// image that ci/engine/build.sh assembles: where runc, dagger-init, the state
+// image that tests/env/engine/build.sh assembles: where runc, dagger-init, the state
 // directory and the CA directory live in it, and the socket the engine serves.
 package distconsts
 

@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path
 from typing import Any, cast
 
-from ci.bench.static_docker import static_tgz
+from tests.bench.static_docker import static_tgz
 from tests.engine import apt_repo
 from tests.engine.registry import Registry
 

@@ -3,7 +3,7 @@
 Dagger's own Python runtime (dagger/dagger `sdk/python/runtime`, `discovery.go`
 and `python.go` at v0.21.8) reads a module's source before it builds the
 container that serves the module's functions. Our runtime module
-(`ci/sdk/runtime/main.dang`) is written in Dang, which has no TOML parser, so
+(`tests/env/sdk/runtime/main.dang`) is written in Dang, which has no TOML parser, so
 it runs this script inside the runtime container instead and reads the
 answers back, one file per answer, from the folder given as ``--out``.
 
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         found = plan(args.source, module=args.module, subpath=args.subpath, digest=args.digest)
     except DiscoveryError as e:
-        print(f"python runtime: {e}", file=sys.stderr)  # noqa: T201 - the engine shows this to the user
+        print(f"python runtime: {e}", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
     for name, value in found.files().items():

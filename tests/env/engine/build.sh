@@ -3,23 +3,23 @@
 # from the Go modules the Go module proxy serves, into a cache folder keyed by
 # that version and by the inputs below. Prints the folder holding the binaries.
 #
-#   ci/engine/build.sh [CACHE_ROOT]
+#   tests/env/engine/build.sh [CACHE_ROOT]
 #
 # Why this is more than `go install`: github.com/dagger/dagger's go.mod
 # replaces two nested modules with paths inside its repository, and the proxy
 # leaves nested modules out of the root module's zip. dagger.io/dagger (the Go
 # SDK) is served with tags, so it is put back where the replace points.
-# engine/distconsts is served at no version, so ci/engine/standins/distconsts
+# engine/distconsts is served at no version, so tests/env/engine/standins/distconsts
 # takes its place (constants naming paths in the engine image that
-# ci/testenv.sh assembles). Four modules by vito@ are pinned in go.mod at
+# tests/env/testenv.sh assembles). Four modules by vito@ are pinned in go.mod at
 # versions the proxy refuses; the nearest versions it serves are required
 # instead (MODULE_BUMPS), and github.com/vito/tuist/teav1 (a bubbletea adapter
 # for the CLI's interactive prompts) is served at no version, so
-# ci/engine/standins/teav1 takes its place.
+# tests/env/engine/standins/teav1 takes its place.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+repo=$(cd "$here/../../.." && pwd)
 version=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["engineVersion"])' "$repo/dagger.json")
 cache_root=${1:-${RIE_CACHE:-/var/cache/runner-image}}
 

@@ -1,0 +1,1 @@
+"""The test environment: the engine build, the Python runtime stand-in, testenv.sh."""
