@@ -126,8 +126,10 @@ def _archive_flags() -> argparse.ArgumentParser:
 
 def _one_image_flags() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--arch", choices=pins.ARCHES, default=pins.DEFAULT_ARCH, help="architecture")
-    p.add_argument("--layout", choices=pins.LAYOUTS, default=pins.DEFAULT_LAYOUT.value, help="image layout")
+    p.add_argument("--arch", type=str.lower, choices=pins.ARCHES, default=pins.DEFAULT_ARCH, help="architecture")
+    p.add_argument(
+        "--layout", type=str.lower, choices=pins.LAYOUTS, default=pins.DEFAULT_LAYOUT.value, help="image layout"
+    )
     return p
 
 
@@ -136,6 +138,7 @@ def _arches_flag(p: argparse.ArgumentParser) -> None:
         "--arch",
         dest="arches",
         action="append",
+        type=str.lower,  # as `dagger call` matches enum values, ignoring case
         choices=pins.ARCHES,
         help="architecture, repeatable (default: all)",
     )
@@ -171,7 +174,7 @@ def parser() -> argparse.ArgumentParser:
     _arches_flag(c)
     pub = sub.add_parser("publish", parents=[_spec_flags(), _download_flags()], help="build, test, and push all arches")
     _arches_flag(pub)
-    pub.add_argument("--layout", choices=pins.LAYOUTS, default=pins.DEFAULT_LAYOUT.value)
+    pub.add_argument("--layout", type=str.lower, choices=pins.LAYOUTS, default=pins.DEFAULT_LAYOUT.value)
     pub.add_argument("--address", required=True, help="where to push, e.g. ghcr.io/owner/actions-runner:TAG")
     pub.add_argument("--username", help="registry user")
     pub.add_argument("--password", metavar="env://VAR", help="registry password, as env://VAR or file://PATH")
@@ -182,7 +185,7 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--source", dest="sources", action="append", required=True, help="per-arch image, repeatable")
     m.add_argument("--address", dest="addresses", action="append", required=True, help="release address, repeatable")
     _arches_flag(m)
-    m.add_argument("--layout", choices=pins.LAYOUTS, default=pins.DEFAULT_LAYOUT.value)
+    m.add_argument("--layout", type=str.lower, choices=pins.LAYOUTS, default=pins.DEFAULT_LAYOUT.value)
     m.add_argument("--username", help="registry user")
     m.add_argument("--password", metavar="env://VAR", help="registry password, as env://VAR or file://PATH")
     return top
