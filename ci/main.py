@@ -29,7 +29,7 @@ from pipelines.sbom import SBOM_NAME, sbom
 from pipelines.smoke import smoke_test
 from pipelines.spec import RunnerSpec, spec_from_settings
 from pipelines.upstream import github_token
-from pipelines.verify import Archives, Verified, verify_all
+from pipelines.verify import Archives, report, verify_all
 
 
 # Member names are what `dagger call` matches flag values against, ignoring
@@ -159,7 +159,9 @@ class RunnerImage:
         """Build the runner image for one arch and layout (downloads verified first)."""
         with reported(), github_token(self.github_token):
             spec = self.spec(arch, layout)
-            return await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive, docker_apt_repo)
+            return await build(
+                dag, spec, archives(runner_archive, hooks_archive, hooks_novolume_archive, docker_apt_repo)
+            )
 
     @dagger.function
     async def smoke_test(
@@ -174,7 +176,9 @@ class RunnerImage:
         """Build, then run run.sh --version as the image user; return the version it printed."""
         with reported(), github_token(self.github_token):
             spec = self.spec(arch, layout)
-            ctr = await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive, docker_apt_repo)
+            ctr = await build(
+                dag, spec, archives(runner_archive, hooks_archive, hooks_novolume_archive, docker_apt_repo)
+            )
             return await smoke_test(ctr, spec)
 
     @dagger.function
@@ -194,7 +198,9 @@ class RunnerImage:
         """Build one image; return its SPDX JSON SBOM made by syft, with the runner and hooks added."""
         with reported(), github_token(self.github_token):
             spec = await resolve_checksums(dag, self.spec(arch, layout))
-            ctr = await build(dag, spec, runner_archive, hooks_archive, hooks_novolume_archive, docker_apt_repo)
+            ctr = await build(
+                dag, spec, archives(runner_archive, hooks_archive, hooks_novolume_archive, docker_apt_repo)
+            )
             text = await sbom(dag, spec, ctr, syft)
             return dag.directory().with_new_file(SBOM_NAME, text).file(SBOM_NAME)
 
@@ -210,13 +216,8 @@ class RunnerImage:
         """Build and smoke-test both layouts for each arch, concurrently; return a report."""
         with reported(), github_token(self.github_token):
             specs = [self.spec(a, lay) for a in arches or list(Arch) for lay in Layout]
-            archives = Archives(
-                runner=runner_archive,
-                hooks=hooks_archive,
-                hooks_novolume=hooks_novolume_archive,
-                docker_apt_repo=docker_apt_repo,
-            )
-            return report(await verify_all(dag, specs, archives))
+            local = archives(runner_archive, hooks_archive, hooks_novolume_archive, docker_apt_repo)
+            return report(await verify_all(dag, specs, local))
 
     @dagger.function
     async def merge(
@@ -307,9 +308,11 @@ class RunnerImage:
         return text, await upstream_updates.look_up(dag, pinned, sources, now=now)
 
 
-def report(verified: list[Verified]) -> str:
-    """One line per image that passed."""
-    return "\n".join(
-        f"{v.spec.name}: ok, runner {v.version} starts as {v.spec.contract.user} from {v.spec.contract.run_sh}"
-        for v in verified
-    )
+def archives(
+    runner: dagger.File | None,
+    hooks: dagger.File | None,
+    hooks_novolume: dagger.File | None,
+    docker_apt_repo: dagger.Directory | None,
+) -> Archives:
+    """The local inputs a function was given, as the library takes them."""
+    return Archives(runner=runner, hooks=hooks, hooks_novolume=hooks_novolume, docker_apt_repo=docker_apt_repo)

@@ -11,6 +11,7 @@ is checked, and the image is returned as a graph for the caller to evaluate.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 
 import dagger
@@ -35,15 +36,22 @@ async def warm(ctr: dagger.Container) -> None:
         await ctr.sync()
 
 
-async def build(
-    client: dagger.Client,
-    spec: RunnerSpec,
-    runner_archive: dagger.File | None = None,
-    hooks_archive: dagger.File | None = None,
-    hooks_novolume_archive: dagger.File | None = None,
-    docker_apt_repo: dagger.Directory | None = None,
-) -> dagger.Container:
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Archives:
+    """Local archives replacing downloads (air-gapped builds); None means download."""
+
+    runner: dagger.File | None = None
+    hooks: dagger.File | None = None
+    hooks_novolume: dagger.File | None = None
+    docker_apt_repo: dagger.Directory | None = None
+    """A local copy of Docker's apt repository, for --docker-cli (see pipelines/docker_cli.py)."""
+
+
+async def build(client: dagger.Client, spec: RunnerSpec, archives: Archives | None = None) -> dagger.Container:
     """The runner image for one spec; archives (and a copy of Docker's apt repository) given here replace downloads."""
+    local = archives or Archives()
+    runner_archive, hooks_archive, hooks_novolume_archive = local.runner, local.hooks, local.hooks_novolume
+    docker_apt_repo = local.docker_apt_repo
     spec = await resolve_checksums(client, spec)
     base = base_container(client, spec)
     fetches = [

@@ -355,7 +355,7 @@ async def _run_in_session(args: argparse.Namespace, specs: list[RunnerSpec], pas
         results = await verify_all(dag, specs, archives)
         return "\n".join(f"{v.spec.name}: ok, runner {v.version}" for v in results)
     spec = specs[0]
-    ctr = await build(dag, spec, archives.runner, archives.hooks, archives.hooks_novolume, archives.docker_apt_repo)
+    ctr = await build(dag, spec, archives)
     if args.command == "smoke-test":
         return await smoke_test(ctr, spec)
     if args.export:

@@ -8,22 +8,13 @@ from collections.abc import Sequence
 
 import dagger
 
-from pipelines.build import build
+from pipelines.build import Archives, build
 from pipelines.concurrently import gather
 from pipelines.errors import InvalidSpecError
 from pipelines.smoke import smoke_test
 from pipelines.spec import RunnerSpec
 
-
-@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
-class Archives:
-    """Local archives replacing downloads (air-gapped builds); None means download."""
-
-    runner: dagger.File | None = None
-    hooks: dagger.File | None = None
-    hooks_novolume: dagger.File | None = None
-    docker_apt_repo: dagger.Directory | None = None
-    """A local copy of Docker's apt repository, for --docker-cli (see pipelines/docker_cli.py)."""
+__all__ = ["Archives", "Verified", "build_and_test", "check_specs", "report", "verify_all"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -37,8 +28,7 @@ class Verified:
 
 async def build_and_test(client: dagger.Client, spec: RunnerSpec, archives: Archives | None = None) -> Verified:
     """Build one image and smoke-test it."""
-    a = archives or Archives()
-    ctr = await build(client, spec, a.runner, a.hooks, a.hooks_novolume, a.docker_apt_repo)
+    ctr = await build(client, spec, archives)
     return Verified(spec=spec, container=ctr, version=await smoke_test(ctr, spec))
 
 
@@ -58,6 +48,14 @@ def check_specs(specs: Sequence[RunnerSpec], archives: Archives | None = None) -
             f"specific), found {', '.join(arches)}; build one arch per call"
         )
         raise InvalidSpecError(msg)
+
+
+def report(verified: Sequence[Verified]) -> str:
+    """One line per image that passed, the same through both front doors."""
+    return "\n".join(
+        f"{v.spec.name}: ok, runner {v.version} starts as {v.spec.contract.user} from {v.spec.contract.run_sh}"
+        for v in verified
+    )
 
 
 async def verify_all(

@@ -61,7 +61,7 @@ import dagger
 import gql.utilities  # the SDK's GraphQL client: its schema query is the one timed here
 import graphql
 
-from pipelines.build import build
+from pipelines.build import Archives, build
 from pipelines.spec import Layout, RunnerSpec
 from pipelines.verify import verify_all
 from tests.bench import size
@@ -534,7 +534,9 @@ def size_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
 
         async def ours(dag: dagger.Client) -> None:
             apt = dag.host().directory(str(repos.path("good")))
-            await (await build(dag, spec, docker_apt_repo=apt)).publish(f"{registry}/{SIZE_REPOSITORY}:{ours_ref}")
+            await (await build(dag, spec, Archives(docker_apt_repo=apt))).publish(
+                f"{registry}/{SIZE_REPOSITORY}:{ours_ref}"
+            )
 
         dagger_session(ours)
         peer = f"{registry}/{SIZE_REPOSITORY}:{peer_ref}"
