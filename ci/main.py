@@ -138,9 +138,22 @@ class RunnerImage:
     docker_key_fingerprint: Annotated[str, Doc("Fingerprint of the only key apt may trust for Docker's repository")] = (
         pins.DOCKER_KEY_FINGERPRINT
     )
+    runner_archive: RunnerArchiveArg = None
+    hooks_archive: HooksArchiveArg = None
+    hooks_novolume_archive: NovolumeArchiveArg = None
+    docker_apt_repo: DockerAptRepoArg = None
     source: Annotated[str | None, Doc("org.opencontainers.image.source label")] = None
     revision: Annotated[str | None, Doc("org.opencontainers.image.revision label")] = None
     created: Annotated[str | None, Doc("org.opencontainers.image.created label (RFC 3339)")] = None
+
+    def archives(self) -> Archives:
+        """The local inputs that replace downloads (a plain method, not exposed)."""
+        return Archives(
+            runner=self.runner_archive,
+            hooks=self.hooks_archive,
+            hooks_novolume=self.hooks_novolume_archive,
+            docker_apt_repo=self.docker_apt_repo,
+        )
 
     def spec(self, arch: Arch, layout: Layout) -> RunnerSpec:
         """The RunnerSpec for one arch and layout (a plain method, not exposed)."""
@@ -151,34 +164,22 @@ class RunnerImage:
         self,
         arch: ArchArg = Arch.AMD64,
         layout: LayoutArg = Layout.HOSTED,
-        runner_archive: RunnerArchiveArg = None,
-        hooks_archive: HooksArchiveArg = None,
-        hooks_novolume_archive: NovolumeArchiveArg = None,
-        docker_apt_repo: DockerAptRepoArg = None,
     ) -> dagger.Container:
         """Build the runner image for one arch and layout (downloads verified first)."""
         with reported(), github_token(self.github_token):
             spec = self.spec(arch, layout)
-            return await build(
-                dag, spec, archives(runner_archive, hooks_archive, hooks_novolume_archive, docker_apt_repo)
-            )
+            return await build(dag, spec, self.archives())
 
     @dagger.function
     async def smoke_test(
         self,
         arch: ArchArg = Arch.AMD64,
         layout: LayoutArg = Layout.HOSTED,
-        runner_archive: RunnerArchiveArg = None,
-        hooks_archive: HooksArchiveArg = None,
-        hooks_novolume_archive: NovolumeArchiveArg = None,
-        docker_apt_repo: DockerAptRepoArg = None,
     ) -> str:
         """Build, then run run.sh --version as the image user; return the version it printed."""
         with reported(), github_token(self.github_token):
             spec = self.spec(arch, layout)
-            ctr = await build(
-                dag, spec, archives(runner_archive, hooks_archive, hooks_novolume_archive, docker_apt_repo)
-            )
+            ctr = await build(dag, spec, self.archives())
             return await smoke_test(ctr, spec)
 
     @dagger.function
@@ -190,17 +191,11 @@ class RunnerImage:
         ],
         arch: ArchArg = Arch.AMD64,
         layout: LayoutArg = Layout.HOSTED,
-        runner_archive: RunnerArchiveArg = None,
-        hooks_archive: HooksArchiveArg = None,
-        hooks_novolume_archive: NovolumeArchiveArg = None,
-        docker_apt_repo: DockerAptRepoArg = None,
     ) -> dagger.File:
         """Build one image; return its SPDX JSON SBOM made by syft, with the runner and hooks added."""
         with reported(), github_token(self.github_token):
             spec = await resolve_checksums(dag, self.spec(arch, layout))
-            ctr = await build(
-                dag, spec, archives(runner_archive, hooks_archive, hooks_novolume_archive, docker_apt_repo)
-            )
+            ctr = await build(dag, spec, self.archives())
             text = await sbom(dag, spec, ctr, syft)
             return dag.directory().with_new_file(SBOM_NAME, text).file(SBOM_NAME)
 
@@ -208,16 +203,11 @@ class RunnerImage:
     async def ci(
         self,
         arches: ArchesArg = None,
-        runner_archive: RunnerArchiveArg = None,
-        hooks_archive: HooksArchiveArg = None,
-        hooks_novolume_archive: NovolumeArchiveArg = None,
-        docker_apt_repo: DockerAptRepoArg = None,
     ) -> str:
         """Build and smoke-test both layouts for each arch, concurrently; return a report."""
         with reported(), github_token(self.github_token):
             specs = [self.spec(a, lay) for a in arches or list(Arch) for lay in Layout]
-            local = archives(runner_archive, hooks_archive, hooks_novolume_archive, docker_apt_repo)
-            return report(await verify_all(dag, specs, local))
+            return report(await verify_all(dag, specs, self.archives()))
 
     @dagger.function
     async def merge(
@@ -266,7 +256,7 @@ class RunnerImage:
         """Build and smoke-test every arch; only if all pass, push one image. Returns ref@digest."""
         with reported(), github_token(self.github_token):
             specs = [self.spec(a, layout) for a in arches or list(Arch)]
-            return await release(dag, specs, address, username, password)
+            return await release(dag, specs, address, username, password, self.archives())
 
     @dagger.function
     async def updates(
@@ -306,13 +296,3 @@ class RunnerImage:
         pinned = dataclasses.replace(pinned, base_image=str(pins.parse_reference(self.base_image, name="base_image")))
         now = datetime.datetime.now(tz=datetime.UTC)
         return text, await upstream_updates.look_up(dag, pinned, sources, now=now)
-
-
-def archives(
-    runner: dagger.File | None,
-    hooks: dagger.File | None,
-    hooks_novolume: dagger.File | None,
-    docker_apt_repo: dagger.Directory | None,
-) -> Archives:
-    """The local inputs a function was given, as the library takes them."""
-    return Archives(runner=runner, hooks=hooks, hooks_novolume=hooks_novolume, docker_apt_repo=docker_apt_repo)

@@ -172,7 +172,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("smoke-test", parents=[*shared, _one_image_flags()], help="build and smoke-test one image")
     c = sub.add_parser("ci", parents=shared, help="build and smoke-test both layouts per arch")
     _arches_flag(c)
-    pub = sub.add_parser("publish", parents=[_spec_flags(), _download_flags()], help="build, test, and push all arches")
+    pub = sub.add_parser("publish", parents=shared, help="build, test, and push all arches")
     _arches_flag(pub)
     pub.add_argument("--layout", type=str.lower, choices=pins.LAYOUTS, default=pins.DEFAULT_LAYOUT.value)
     pub.add_argument("--address", required=True, help="where to push, e.g. ghcr.io/owner/actions-runner:TAG")
@@ -347,10 +347,10 @@ async def _run(args: argparse.Namespace, specs: list[RunnerSpec], password: str 
 
 
 async def _run_in_session(args: argparse.Namespace, specs: list[RunnerSpec], password: str | None) -> str:
+    archives = _archives(dag, args)
     if args.command == "publish":
         secret = dag.secret(password) if password else None
-        return await release(dag, specs, args.address, args.username, secret)
-    archives = _archives(dag, args)
+        return await release(dag, specs, args.address, args.username, secret, archives)
     if args.command == "ci":
         results = await verify_all(dag, specs, archives)
         return "\n".join(f"{v.spec.name}: ok, runner {v.version}" for v in results)

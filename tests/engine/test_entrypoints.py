@@ -71,13 +71,9 @@ async def test_module_smoke_test_with_local_archives(
     hooks = dag.host().file(str(mirror.hooks_path(mirror.hooks_version)))
     novolume = dag.host().file(str(mirror.hooks_path(mirror.hooks_novolume_version)))
 
-    version = await obj.smoke_test(
-        arch=Arch.ARM64,
-        layout=Layout.MINIMAL,
-        runner_archive=runner,
-        hooks_archive=hooks,
-        hooks_novolume_archive=novolume,
-    )
+    obj.runner_archive, obj.hooks_archive, obj.hooks_novolume_archive = runner, hooks, novolume
+
+    version = await obj.smoke_test(arch=Arch.ARM64, layout=Layout.MINIMAL)
 
     assert version == v
 

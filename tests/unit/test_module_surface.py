@@ -50,6 +50,10 @@ CONSTRUCTOR: dict[str, tuple[Any, Any]] = {
     "buildx_version": (str, pins.BUILDX_VERSION),
     "docker_apt_url": (str, pins.DOCKER_APT_URL),
     "docker_key_fingerprint": (str, pins.DOCKER_KEY_FINGERPRINT),
+    "runner_archive": (FILE, None),
+    "hooks_archive": (FILE, None),
+    "hooks_novolume_archive": (FILE, None),
+    "docker_apt_repo": (dagger.Directory | None, None),
     "source": (OPT_STR, None),
     "revision": (OPT_STR, None),
     "created": (OPT_STR, None),
@@ -57,23 +61,13 @@ CONSTRUCTOR: dict[str, tuple[Any, Any]] = {
 ONE_IMAGE = {
     "arch": (Arch, "AMD64"),
     "layout": (Layout, "HOSTED"),
-    "runner_archive": (FILE, None),
-    "hooks_archive": (FILE, None),
-    "hooks_novolume_archive": (FILE, None),
-    "docker_apt_repo": (dagger.Directory | None, None),
 }
 FUNCTIONS: dict[str, tuple[Any, dict[str, tuple[Any, Any]]]] = {
     "build": (dagger.Container, ONE_IMAGE),
     "smoke_test": (str, ONE_IMAGE),
     "ci": (
         str,
-        {
-            "arch": (ARCHES, None),
-            "runner_archive": (FILE, None),
-            "hooks_archive": (FILE, None),
-            "hooks_novolume_archive": (FILE, None),
-            "docker_apt_repo": (dagger.Directory | None, None),
-        },
+        {"arch": (ARCHES, None)},
     ),
     "sbom": (dagger.File, {"syft": (dagger.File, REQUIRED), **ONE_IMAGE}),
     "merge": (
