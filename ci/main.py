@@ -13,7 +13,8 @@ import dagger
 from dagger import Doc, Name, dag
 
 # The SDK's error for "handled, shown without a traceback" (dagger.mod's
-# Module.call re-raises it as is); a unit test fails if an SDK bump moves it.
+# Module.call re-raises it as is). dagger-io 0.21.8 exports it under no public
+# name; a unit test fails if an SDK bump moves it.
 from dagger.mod._exceptions import FunctionError
 
 from pipelines import spec as pins
@@ -27,7 +28,7 @@ from pipelines.pins import parse as parse_pins
 from pipelines.publish import release
 from pipelines.sbom import SBOM_NAME, sbom
 from pipelines.smoke import smoke_test
-from pipelines.spec import RunnerSpec, spec_from_settings
+from pipelines.spec import Layout, RunnerSpec, spec_from_settings
 from pipelines.upstream import github_token
 from pipelines.verify import Archives, report, verify_all
 
@@ -45,17 +46,6 @@ class Arch(enum.Enum):
 
     ARM64 = "arm64"
     """64-bit ARM."""
-
-
-@dagger.enum_type
-class Layout(enum.Enum):
-    """Where the runner lives in the image and who runs it."""
-
-    HOSTED = "hosted"
-    """GitHub-hosted parity: /home/runner, user runner (1001), group docker (123), sudo."""
-
-    MINIMAL = "minimal"
-    """Bring-your-own contract: /actions-runner, root, RUNNER_ALLOW_RUNASROOT=1."""
 
 
 # Argument types used by more than one function, each documented once.
@@ -142,7 +132,7 @@ class RunnerImage:
     hooks_archive: HooksArchiveArg = None
     hooks_novolume_archive: NovolumeArchiveArg = None
     docker_apt_repo: DockerAptRepoArg = None
-    source: Annotated[str | None, Doc("org.opencontainers.image.source label")] = None
+    source_url: Annotated[str | None, Doc("org.opencontainers.image.source label: the repository's URL")] = None
     revision: Annotated[str | None, Doc("org.opencontainers.image.revision label")] = None
     created: Annotated[str | None, Doc("org.opencontainers.image.created label (RFC 3339)")] = None
 
@@ -238,7 +228,7 @@ class RunnerImage:
                 sources,
                 addresses,
                 arches=[a.value for a in arches or list(Arch)],
-                layout=pins.Layout(layout.value),
+                layout=layout,
                 runner_version=pins.check_version("runner_version", self.runner_version),
                 username=username,
                 password=password,

@@ -86,7 +86,7 @@ def _spec_flags() -> argparse.ArgumentParser:
     p.add_argument(
         "--docker-key-fingerprint", default=pins.DOCKER_KEY_FINGERPRINT, help="the key apt may trust for them"
     )
-    p.add_argument("--source", help="org.opencontainers.image.source label")
+    p.add_argument("--source-url", help="org.opencontainers.image.source label: the repository's URL")
     p.add_argument("--revision", help="org.opencontainers.image.revision label")
     p.add_argument("--created", help="org.opencontainers.image.created label (RFC 3339)")
     return p

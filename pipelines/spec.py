@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
+import dagger
+
 from pipelines.errors import InvalidSpecError
 from pipelines.pins import PINS
 
@@ -41,6 +43,9 @@ RUNNER_ARCH: Mapping[str, str] = MappingProxyType({"amd64": "x64", "arm64": "arm
 ARCHES: tuple[str, ...] = tuple(RUNNER_ARCH)
 
 
+# One enum for both doors: the module registers it as is (member names are
+# what `dagger call --layout` matches, ignoring case).
+@dagger.enum_type
 class Layout(enum.StrEnum):
     """Where the runner lives in the image and who runs it (see the ADR)."""
 
@@ -449,7 +454,7 @@ SHARED_SETTINGS: Mapping[str, str] = MappingProxyType(
         "buildx_version": "buildx_version",
         "docker_apt_url": "docker_apt_url",
         "docker_key_fingerprint": "docker_key_fingerprint",
-        "source": "source",
+        "source": "source_url",  # merge's --source names its input images
         "revision": "revision",
         "created": "created",
     }

@@ -43,7 +43,7 @@ def module_object(mirror: ReleaseMirror, base_image: str) -> RunnerImage:
         ],
         hooks_checksum=mirror.sha(f"actions-runner-hooks-k8s-{h}.zip"),
         hooks_novolume_checksum=mirror.sha(f"actions-runner-hooks-k8s-{n}.zip"),
-        source="https://example.invalid/runner-image",
+        source_url="https://example.invalid/runner-image",
         revision="0123456789abcdef",
     )
 

@@ -54,7 +54,7 @@ CONSTRUCTOR: dict[str, tuple[Any, Any]] = {
     "hooks_archive": (FILE, None),
     "hooks_novolume_archive": (FILE, None),
     "docker_apt_repo": (dagger.Directory | None, None),
-    "source": (OPT_STR, None),
+    "source_url": (OPT_STR, None),
     "revision": (OPT_STR, None),
     "created": (OPT_STR, None),
 }
