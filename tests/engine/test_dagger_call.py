@@ -443,3 +443,34 @@ async def test_sbom_export_writes_spdx_json_with_the_runner(
     packages = {p["name"]: p.get("versionInfo") for p in json.loads(out.read_text())["packages"]}
     assert packages["actions-runner"] == mirror.runner_version
     assert "sudo" in packages, sorted(packages)
+
+
+async def module_digest(tmp_path: Path) -> str:
+    """The engine's content hash of this module's source, as dagger.json's include filters it."""
+    query = '{ moduleSource(refString: "%s") { digest } }' % REPO  # noqa: UP031 - GraphQL braces
+    done = await anyio.run_process(
+        [os.environ["_EXPERIMENTAL_DAGGER_CLI_BIN"], "query"], input=query.encode(), cwd=tmp_path, check=False
+    )
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    return json.loads(done.stdout)["moduleSource"]["digest"]
+
+
+async def test_the_module_loads_only_what_it_needs(tmp_path: Path) -> None:
+    """A docs or test edit leaves the module's source, and so its install in the runtime, as it was.
+
+    The engine installs the module once per source digest; dagger.json's
+    include keeps the README, docs/ and tests/ out of it. An edit under
+    pipelines/ changes it, so the check can fail.
+    """
+    before = await module_digest(tmp_path)
+    outside = [REPO / "docs" / f"_probe_{uuid.uuid4().hex}.md", REPO / "tests" / f"_probe_{uuid.uuid4().hex}.txt"]
+    inside = REPO / "pipelines" / f"_probe_{uuid.uuid4().hex}.txt"
+    try:
+        for probe in outside:
+            probe.write_text("an edit outside the module\n")
+        assert await module_digest(tmp_path) == before
+        inside.write_text("an edit inside the module\n")
+        assert await module_digest(tmp_path) != before
+    finally:
+        for probe in (*outside, inside):
+            probe.unlink(missing_ok=True)
