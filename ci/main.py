@@ -21,14 +21,16 @@ from pipelines import spec as pins
 from pipelines import updates as upstream_updates
 from pipelines.build import build
 from pipelines.checksums import resolve_checksums
+from pipelines.contract import Layout
 from pipelines.errors import RunnerImageError
 from pipelines.merge import merge
 from pipelines.pins import PINS_FILE, PINS_PATH
 from pipelines.pins import parse as parse_pins
 from pipelines.publish import release
+from pipelines.reference import parse_reference
 from pipelines.sbom import SBOM_NAME, sbom
 from pipelines.smoke import smoke_test
-from pipelines.spec import Layout, RunnerSpec, spec_from_settings
+from pipelines.spec import RunnerSpec, spec_from_settings
 from pipelines.upstream import github_token
 from pipelines.verify import Archives, report, verify_all
 
@@ -283,6 +285,6 @@ class RunnerImage:
             holds=upstream_updates.holds(pinned, holds),
         )
         # The base is read where the build reads it (--base-image); bump never rewrites it.
-        pinned = dataclasses.replace(pinned, base_image=str(pins.parse_reference(self.base_image, name="base_image")))
+        pinned = dataclasses.replace(pinned, base_image=str(parse_reference(self.base_image, name="base_image")))
         now = datetime.datetime.now(tz=datetime.UTC)
         return text, await upstream_updates.look_up(dag, pinned, sources, now=now)

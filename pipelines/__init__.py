@@ -6,6 +6,7 @@ smoke-tests several specs at once.
 Every stage takes the Dagger client first (``dagger.dag`` in module mode).
 """
 
+from pipelines.contract import ImageContract, Layout
 from pipelines.errors import (
     ArchiveError,
     ChecksumError,
@@ -20,7 +21,7 @@ from pipelines.errors import (
     StalePinError,
     UpstreamError,
 )
-from pipelines.spec import ImageContract, Layout, RunnerSpec
+from pipelines.spec import RunnerSpec
 
 __all__ = [
     "ArchiveError",

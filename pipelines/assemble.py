@@ -12,8 +12,9 @@ from collections.abc import Mapping
 import dagger
 
 from pipelines import docker_cli, packages
+from pipelines.contract import ImageContract, Layout
 from pipelines.errors import InvalidSpecError, PackageError
-from pipelines.spec import ImageContract, Layout, RunnerSpec
+from pipelines.spec import RunnerSpec
 
 # Hosted layout packages. sudo is the contract (passwordless sudoer). The rest
 # is the upstream image's list minus lsb-release (/etc/os-release says the

@@ -23,6 +23,7 @@ from dagger import dag
 
 from pipelines import spec as pins
 from pipelines.build import build
+from pipelines.contract import DEFAULT_LAYOUT, LAYOUTS, Layout
 from pipelines.download import DownloadPolicy, download_policy
 from pipelines.errors import InvalidSpecError, RunnerImageError
 from pipelines.merge import merge
@@ -30,7 +31,7 @@ from pipelines.publish import release
 from pipelines.smoke import smoke_test
 from pipelines.spec import RunnerSpec, check_version, spec_from_settings
 from pipelines.upstream import github_token
-from pipelines.verify import Archives, verify_all
+from pipelines.verify import Archives, report, verify_all
 
 # env://NAME (a POSIX variable name) or file://PATH (visible ASCII, no spaces).
 # Whatever follows the scheme is never echoed: it may be the password itself.
@@ -127,9 +128,7 @@ def _archive_flags() -> argparse.ArgumentParser:
 def _one_image_flags() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--arch", type=str.lower, choices=pins.ARCHES, default=pins.DEFAULT_ARCH, help="architecture")
-    p.add_argument(
-        "--layout", type=str.lower, choices=pins.LAYOUTS, default=pins.DEFAULT_LAYOUT.value, help="image layout"
-    )
+    p.add_argument("--layout", type=str.lower, choices=LAYOUTS, default=DEFAULT_LAYOUT.value, help="image layout")
     return p
 
 
@@ -174,7 +173,7 @@ def parser() -> argparse.ArgumentParser:
     _arches_flag(c)
     pub = sub.add_parser("publish", parents=shared, help="build, test, and push all arches")
     _arches_flag(pub)
-    pub.add_argument("--layout", type=str.lower, choices=pins.LAYOUTS, default=pins.DEFAULT_LAYOUT.value)
+    pub.add_argument("--layout", type=str.lower, choices=LAYOUTS, default=DEFAULT_LAYOUT.value)
     pub.add_argument("--address", required=True, help="where to push, e.g. ghcr.io/owner/actions-runner:TAG")
     pub.add_argument("--username", help="registry user")
     pub.add_argument("--password", metavar="env://VAR", help="registry password, as env://VAR or file://PATH")
@@ -185,7 +184,7 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--source", dest="sources", action="append", required=True, help="per-arch image, repeatable")
     m.add_argument("--address", dest="addresses", action="append", required=True, help="release address, repeatable")
     _arches_flag(m)
-    m.add_argument("--layout", type=str.lower, choices=pins.LAYOUTS, default=pins.DEFAULT_LAYOUT.value)
+    m.add_argument("--layout", type=str.lower, choices=LAYOUTS, default=DEFAULT_LAYOUT.value)
     m.add_argument("--username", help="registry user")
     m.add_argument("--password", metavar="env://VAR", help="registry password, as env://VAR or file://PATH")
     return top
@@ -202,7 +201,7 @@ def specs_from_args(args: argparse.Namespace) -> list[RunnerSpec]:
     if args.command in {"build", "smoke-test"}:
         return [spec_from_args(args, args.arch, args.layout)]
     if args.command == "ci":
-        return [spec_from_args(args, arch, layout) for arch in arches for layout in pins.LAYOUTS]
+        return [spec_from_args(args, arch, layout) for arch in arches for layout in LAYOUTS]
     return [spec_from_args(args, arch, args.layout) for arch in arches]
 
 
@@ -322,7 +321,7 @@ async def run_merge(args: argparse.Namespace, password: str | None) -> str:
             args.sources,
             args.addresses,
             arches=args.arches or list(pins.ARCHES),
-            layout=pins.Layout(args.layout),
+            layout=Layout(args.layout),
             runner_version=runner_version,
             username=args.username,
             password=dag.secret(password) if password else None,
@@ -352,8 +351,7 @@ async def _run_in_session(args: argparse.Namespace, specs: list[RunnerSpec], pas
         secret = dag.secret(password) if password else None
         return await release(dag, specs, args.address, args.username, secret, archives)
     if args.command == "ci":
-        results = await verify_all(dag, specs, archives)
-        return "\n".join(f"{v.spec.name}: ok, runner {v.version}" for v in results)
+        return report(await verify_all(dag, specs, archives))
     spec = specs[0]
     ctr = await build(dag, spec, archives)
     if args.command == "smoke-test":

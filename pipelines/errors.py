@@ -7,7 +7,22 @@ reading a CI log knows which step refused.
 
 from __future__ import annotations
 
+import json
 from typing import ClassVar
+
+
+def shown(value: object) -> str:
+    """value quoted for an error message; control and non-ASCII characters escaped.
+
+    A printable ASCII string shows as "value"; "2.337.0\n" shows its \n, so a
+    reader sees why it was refused and a log line cannot be forged.
+    """
+    return json.dumps(value) if isinstance(value, str) else repr(value)
+
+
+def refused(name: str, value: object, expected: str) -> str:
+    """The message for a refused input: its name, its value as given, the form expected."""
+    return f"{name} {shown(value)}: expected {expected}"
 
 
 class RunnerImageError(Exception):

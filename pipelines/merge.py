@@ -14,9 +14,11 @@ import anyio
 import dagger
 
 from pipelines.assemble import LAYOUT_LABEL, OCI
+from pipelines.contract import Layout
 from pipelines.errors import InvalidSpecError, MergeError, PublishError
 from pipelines.publish import check_address, check_credentials, publish
-from pipelines.spec import ARCHES, Layout, parse_reference
+from pipelines.reference import parse_reference
+from pipelines.spec import ARCHES
 
 VERSION_LABEL = f"{OCI}.version"
 SOURCE_HINT = "pass the reference `publish --arch <arch>` printed (tag or @sha256 digest)"

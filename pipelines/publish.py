@@ -8,8 +8,9 @@ from collections.abc import Sequence
 import dagger
 
 from pipelines.download import GaveUp, current_policy, with_retries
-from pipelines.errors import InvalidSpecError, PublishError
-from pipelines.spec import ImageRef, RunnerSpec, parse_reference, refused
+from pipelines.errors import InvalidSpecError, PublishError, refused
+from pipelines.reference import ImageRef, parse_reference
+from pipelines.spec import RunnerSpec
 from pipelines.verify import Archives, check_specs, verify_all
 
 

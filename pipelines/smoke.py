@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 
 import dagger
 
+from pipelines.contract import ImageContract
 from pipelines.errors import SmokeTestError
-from pipelines.spec import ImageContract, RunnerSpec
+from pipelines.spec import RunnerSpec
 
 MAX_QUOTED = 4000  # characters of output quoted in an error
 

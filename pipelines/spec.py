@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import enum
-import json
 import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
 
-import dagger
-
-from pipelines.errors import InvalidSpecError
+from pipelines.contract import (
+    CONTRACTS,
+    DEFAULT_LAYOUT,
+    ImageContract,
+    Layout,
+    parse_layout,
+)
+from pipelines.errors import InvalidSpecError, refused
 from pipelines.pins import PINS
+from pipelines.reference import HOST_PATTERN, parse_reference
 
 # --- Pinned defaults (pins.toml) -----------------------------------------------
 RUNNER_VERSION = PINS.runner_version
@@ -43,91 +46,6 @@ RUNNER_ARCH: Mapping[str, str] = MappingProxyType({"amd64": "x64", "arm64": "arm
 ARCHES: tuple[str, ...] = tuple(RUNNER_ARCH)
 
 
-# One enum for both doors: the module registers it as is (member names are
-# what `dagger call --layout` matches, ignoring case).
-@dagger.enum_type
-class Layout(enum.StrEnum):
-    """Where the runner lives in the image and who runs it (see the ADR)."""
-
-    HOSTED = "hosted"
-    """GitHub-hosted parity ("Breaking Changes"): /home/runner, user runner(1001)."""
-
-    MINIMAL = "minimal"
-    """Bring-your-own contract ("Context"): /actions-runner, root, RUNNER_ALLOW_RUNASROOT=1."""
-
-
-DEFAULT_LAYOUT = Layout.HOSTED
-LAYOUTS: tuple[str, ...] = tuple(layout.value for layout in Layout)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
-class ImageContract:
-    """What an image of one layout promises; tests check built images against it."""
-
-    runner_dir: str
-    """Folder holding run.sh, bin/, k8s/ (the runner root; _diag/ is written here)."""
-    workdir: str
-    """The image's WORKDIR."""
-    user: str
-    """The image's USER."""
-    uid: int
-    """uid of that user."""
-    group: str
-    """Group owning the runner files; the user is a member of it."""
-    gid: int
-    """gid of that group."""
-    home: str
-    """$HOME of the user."""
-    work_dir: str
-    """Where jobs run (the runner's _work folder)."""
-    env: Mapping[str, str] = dataclasses.field(hash=False)
-    """Environment the image sets (ImageOS, derived from the base, is not listed)."""
-    sudo: bool
-    """Whether the user is a passwordless sudoer."""
-
-    @property
-    def run_sh(self) -> str:
-        return f"{self.runner_dir}/run.sh"
-
-
-HOSTED_CONTRACT = ImageContract(
-    runner_dir="/home/runner",
-    workdir="/home/runner",
-    user="runner",
-    uid=1001,
-    group="docker",
-    gid=123,
-    home="/home/runner",
-    work_dir="/home/runner/_work",
-    env=MappingProxyType(
-        {
-            "HOME": "/home/runner",
-            "DEBIAN_FRONTEND": "noninteractive",
-            "RUNNER_MANUALLY_TRAP_SIG": "1",
-            "ACTIONS_RUNNER_PRINT_LOG_TO_STDOUT": "1",
-        }
-    ),
-    sudo=True,
-)
-
-MINIMAL_CONTRACT = ImageContract(
-    runner_dir="/actions-runner",
-    workdir="/actions-runner",
-    user="root",
-    uid=0,
-    group="root",
-    gid=0,
-    home="/root",
-    work_dir="/actions-runner/_work",
-    env=MappingProxyType({"RUNNER_ALLOW_RUNASROOT": "1"}),
-    sudo=False,
-)
-
-CONTRACTS: Mapping[Layout, ImageContract] = MappingProxyType(
-    {Layout.HOSTED: HOSTED_CONTRACT, Layout.MINIMAL: MINIMAL_CONTRACT}
-)
-
-
 # --- Validation helpers --------------------------------------------------------
 # Every pattern is matched with fullmatch() and written with explicit ASCII
 # classes, never \d or \w (which accept non-ASCII digits and letters) and
@@ -138,23 +56,10 @@ _VERSION = re.compile(r"[0-9]{1,9}\.[0-9]{1,9}\.[0-9]{1,9}")
 _SHA256 = re.compile(r"[0-9A-Fa-f]{64}")
 _FINGERPRINT = re.compile(r"[0-9A-Fa-f]{40}")
 
-# A docker reference: [host[:port]/]path[:tag][@sha256:digest]
-_HOST_PART = r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])"
-_HOST = rf"{_HOST_PART}(?:\.{_HOST_PART})*(?::[0-9]{{1,5}})?"
-_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_PATH = re.compile(rf"{_PATH_PART}(?:/{_PATH_PART})*")
-_REFERENCE = re.compile(
-    rf"(?:(?P<host>{_HOST})/)?(?P<path>[a-z0-9._/-]+)"
-    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
-    r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?"
-)
-_REFERENCE_FORM = "[HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST], e.g. ghcr.io/owner/image:tag"
-DEFAULT_REGISTRY = "docker.io"
-
 # http(s)://host[:port][/path], no credentials, query or fragment. The path
 # takes RFC 3986's unreserved and sub-delim characters, ":" "@" and %XX escapes.
 _URL = re.compile(
-    rf"(?P<scheme>https?)://(?P<host>{_HOST}|\[[0-9A-Fa-f:.]+\](?::[0-9]{{1,5}})?)"
+    rf"(?P<scheme>https?)://(?P<host>{HOST_PATTERN}|\[[0-9A-Fa-f:.]+\](?::[0-9]{{1,5}})?)"
     r"(?P<path>(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*)"
 )
 _URL_FORM = "an http:// or https:// URL without credentials, query or fragment"
@@ -166,36 +71,12 @@ _RFC3339 = re.compile(
 _REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+-]{0,254}")
 
 
-def shown(value: object) -> str:
-    """value quoted for an error message; control and non-ASCII characters escaped.
-
-    A printable ASCII string shows as "value"; "2.337.0\n" shows its \n, so a
-    reader sees why it was refused and a log line cannot be forged.
-    """
-    return json.dumps(value) if isinstance(value, str) else repr(value)
-
-
-def refused(name: str, value: object, expected: str) -> str:
-    """The message for a refused input: its name, its value as given, the form expected."""
-    return f"{name} {shown(value)}: expected {expected}"
-
-
 def runner_arch(arch: str) -> str:
     """Map a Docker architecture (amd64, arm64) to the runner asset's (x64, arm64)."""
     try:
         return RUNNER_ARCH[arch]
     except KeyError:
         msg = f"arch {arch!r}: expected one of {', '.join(ARCHES)}; pass --arch amd64 or --arch arm64"
-        raise InvalidSpecError(msg) from None
-
-
-def parse_layout(value: Any) -> Layout:
-    """Return the Layout named by value (a Layout, an enum with .value, or a string)."""
-    raw = getattr(value, "value", value)
-    try:
-        return Layout(raw)
-    except ValueError:
-        msg = f"layout {raw!r}: expected one of {', '.join(LAYOUTS)}; pass --layout hosted or --layout minimal"
         raise InvalidSpecError(msg) from None
 
 
@@ -270,45 +151,6 @@ def check_revision(value: str | None) -> str | None:
         msg = refused("revision", value, "a commit id, tag or ref of up to 255 characters A-Z a-z 0-9 . _ / + -")
         raise InvalidSpecError(msg)
     return value
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
-class ImageRef:
-    """A parsed docker reference."""
-
-    host: str | None
-    path: str
-    tag: str | None = None
-    digest: str | None = None
-
-    @property
-    def registry(self) -> str:
-        """The registry host, docker.io when the reference names none."""
-        return self.host or DEFAULT_REGISTRY
-
-    @property
-    def repository(self) -> str:
-        return f"{self.host}/{self.path}" if self.host else self.path
-
-    def __str__(self) -> str:
-        tag = f":{self.tag}" if self.tag else ""
-        digest = f"@{self.digest}" if self.digest else ""
-        return f"{self.repository}{tag}{digest}"
-
-
-def parse_reference(value: str, *, name: str = "image") -> ImageRef:
-    """Parse a docker reference, refusing what a registry would refuse."""
-    match = _REFERENCE.fullmatch(value) if isinstance(value, str) else None
-    if match is not None:
-        host, path = match["host"], match["path"]
-        # As docker does: the first part is a host only if it looks like one.
-        if host and not ("." in host or ":" in host or host == "localhost"):
-            host, path = None, f"{host}/{path}"
-        if _PATH.fullmatch(path) and len(f"{host or ''}/{path}") <= 255:
-            return ImageRef(host=host, path=path, tag=match["tag"], digest=match["digest"])
-    expected = f"a docker reference {_REFERENCE_FORM} (path in lowercase letters, digits and . _ - separators)"
-    msg = refused(name, value, expected)
-    raise InvalidSpecError(msg)
 
 
 # --- The spec -----------------------------------------------------------------

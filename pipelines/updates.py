@@ -29,9 +29,9 @@ import dagger
 from pipelines.assemble import parse_os_release, read_os_release
 from pipelines.checksums import parse_release_notes, parse_sums_section
 from pipelines.concurrently import gather
-from pipelines.errors import InvalidSpecError, StalePinError, UpstreamError
+from pipelines.errors import InvalidSpecError, StalePinError, UpstreamError, refused
 from pipelines.pins import PINS_PATH, Pins, rewrite
-from pipelines.spec import ARCHES, RUNNER_ARCH, check_sha256, check_version, hooks_asset_name, refused
+from pipelines.spec import ARCHES, RUNNER_ARCH, check_sha256, check_version, hooks_asset_name
 from pipelines.upstream import read_json, read_text
 
 RUNNER_REPO = "actions/runner"

@@ -62,7 +62,8 @@ import gql.utilities  # the SDK's GraphQL client: its schema query is the one ti
 import graphql
 
 from pipelines.build import Archives, build
-from pipelines.spec import Layout, RunnerSpec
+from pipelines.contract import Layout
+from pipelines.spec import RunnerSpec
 from pipelines.verify import verify_all
 from tests.bench import size
 from tests.engine import fixtures

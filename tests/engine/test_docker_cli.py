@@ -15,8 +15,9 @@ from pathlib import Path
 import dagger
 import pytest
 
+from pipelines.contract import Layout
 from pipelines.errors import ChecksumError, PackageError
-from pipelines.spec import Layout, RunnerSpec
+from pipelines.spec import RunnerSpec
 from pipelines.verify import Archives, Verified, build_and_test
 from tests.engine.apt_repo import AptRepos, run
 from tests.engine.fixtures import EXTERNALS_NODE_PATH, ReleaseMirror

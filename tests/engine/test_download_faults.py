@@ -22,12 +22,13 @@ import dagger
 import pytest
 
 from pipelines.checksums import fetch_release_digests, runner_asset
+from pipelines.contract import Layout
 from pipelines.docker_cli import DockerRepo, download_key
 from pipelines.download import DownloadPolicy, download_policy
 from pipelines.errors import ChecksumError, DownloadError
 from pipelines.fetch import digest_matches, fetch_asset
 from pipelines.publish import release
-from pipelines.spec import Layout, RunnerSpec
+from pipelines.spec import RunnerSpec
 from tests.engine import faults
 from tests.engine.faults import FaultServer
 from tests.engine.fixtures import RELEASE_API_PATH, ReleaseMirror, client_mode_flags

@@ -13,9 +13,9 @@ import dagger
 import pytest
 
 from pipelines.checksums import fetch_release_digests
+from pipelines.contract import Layout
 from pipelines.errors import ChecksumError, DownloadError, UpstreamError
 from pipelines.fetch import fetch_runner
-from pipelines.spec import Layout
 from pipelines.verify import build_and_test
 from tests.engine.fixtures import RELEASE_API_PATH, ReleaseMirror
 from tests.engine.test_pipeline import make_spec

@@ -9,9 +9,10 @@ import uuid
 import dagger
 import pytest
 
+from pipelines.contract import CONTRACTS, Layout
 from pipelines.errors import ArchiveError, ChecksumError, DownloadError
 from pipelines.publish import release
-from pipelines.spec import CONTRACTS, Layout, RunnerSpec
+from pipelines.spec import RunnerSpec
 from pipelines.verify import build_and_test
 from tests.engine.fixtures import HOOKS_INDEX_JS, ReleaseMirror
 from tests.engine.registry import Registry, read_index

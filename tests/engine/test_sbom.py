@@ -11,9 +11,9 @@ import pytest
 
 from pipelines.build import build
 from pipelines.checksums import resolve_checksums
+from pipelines.contract import Layout
 from pipelines.errors import SbomError
 from pipelines.sbom import sbom
-from pipelines.spec import Layout
 from tests.engine.fixtures import ReleaseMirror
 from tests.engine.test_pipeline import make_spec
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines.contract import Layout
 from pipelines.errors import MergeError
 from pipelines.merge import Source, check_inputs, check_sources, merge
-from pipelines.spec import Layout
 
 REF = "ghcr.io/o/runner:staging"
 

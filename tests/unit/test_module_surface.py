@@ -23,6 +23,7 @@ from dagger.mod._utils import extract_enum_member_doc, get_doc
 
 from ci.main import Arch, Layout, RunnerImage, reported
 from pipelines import spec as pins
+from pipelines.contract import LAYOUTS
 from pipelines.errors import ChecksumError
 
 OPT_STR = str | None
@@ -140,7 +141,7 @@ def test_every_type_is_one_the_engine_accepts(name: str) -> None:
 
 def test_enums_match_the_library_and_are_documented() -> None:
     assert [a.value for a in Arch] == list(pins.ARCHES)
-    assert [layout.value for layout in Layout] == list(pins.LAYOUTS)
+    assert [layout.value for layout in Layout] == list(LAYOUTS)
     for enum_cls in (Arch, Layout):
         assert get_doc(enum_cls)
         docs = extract_enum_member_doc(enum_cls)

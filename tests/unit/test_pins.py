@@ -10,7 +10,8 @@ import pytest
 
 from pipelines.errors import InvalidSpecError
 from pipelines.pins import KEYS, PINS, PINS_FILE, load, parse, rewrite
-from pipelines.spec import RUNNER_ARCH, RunnerSpec, check_sha256, check_version, parse_reference
+from pipelines.reference import parse_reference
+from pipelines.spec import RUNNER_ARCH, RunnerSpec, check_sha256, check_version
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = PINS_FILE.read_text(encoding="utf-8")

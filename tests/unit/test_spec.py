@@ -7,16 +7,16 @@ import types
 
 import pytest
 
+from pipelines.contract import Layout
 from pipelines.errors import InvalidSpecError
+from pipelines.reference import parse_reference
 from pipelines.spec import (
     BASE_IMAGE,
     HOOKS_NOVOLUME_VERSION,
     HOOKS_VERSION,
     RUNNER_VERSION,
     SHARED_SETTINGS,
-    Layout,
     RunnerSpec,
-    parse_reference,
     parse_runner_checksums,
     runner_arch,
     spec_from_settings,

@@ -13,10 +13,11 @@ from pipelines.assemble import (
     parse_os_release,
     user_script,
 )
+from pipelines.contract import HOSTED_CONTRACT, MINIMAL_CONTRACT
 from pipelines.errors import InvalidSpecError
 from pipelines.pins import PINS
 from pipelines.smoke import contract_mismatches, version_line
-from pipelines.spec import HOSTED_CONTRACT, MINIMAL_CONTRACT, RunnerSpec
+from pipelines.spec import RunnerSpec
 from pipelines.unpack import unpack_script
 
 UBUNTU = """PRETTY_NAME="Ubuntu 24.04.3 LTS"

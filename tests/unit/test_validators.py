@@ -21,8 +21,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pipelines.cli import check_secret_uri
-from pipelines.errors import InvalidSpecError, PublishError, RunnerImageError
+from pipelines.errors import InvalidSpecError, PublishError, RunnerImageError, shown
 from pipelines.publish import check_address, check_username
+from pipelines.reference import parse_reference
 from pipelines.spec import (
     RunnerSpec,
     check_base_url,
@@ -31,9 +32,7 @@ from pipelines.spec import (
     check_revision,
     check_sha256,
     check_version,
-    parse_reference,
     parse_runner_checksums,
-    shown,
 )
 
 # Characters that must never survive validation, each a known way past a loose regex.
