@@ -167,14 +167,15 @@ class _FaultHandler(http.server.BaseHTTPRequestHandler):
 
 
 class ConnectionCutter:
-    """A TCP forwarder on 127.0.0.1 to a local port; cut() drops every connection and stops listening.
+    """A TCP forwarder on 127.0.0.1 to a local port or Unix socket; cut() drops every connection and stops listening.
 
     Between a client and its engine session, cut() is what the client sees
-    when the engine goes away mid-run, without stopping a shared engine.
+    when the engine goes away mid-run, without stopping a shared engine. To
+    an engine's Unix socket, it gives that engine a tcp:// address.
     """
 
-    def __init__(self, target_port: int) -> None:
-        self._target = target_port
+    def __init__(self, target: int | str) -> None:
+        self._target = target
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -185,12 +186,17 @@ class ConnectionCutter:
     def port(self) -> int:
         return self._listener.getsockname()[1]
 
+    @property
+    def connections(self) -> int:
+        """How many connections it has forwarded."""
+        with self._lock:
+            return len(self._sockets) // 2
+
     def _accept(self) -> None:
         while not self._cut.is_set():
             try:
                 client, _ = self._listener.accept()
-                upstream = socket.create_connection(("127.0.0.1", self._target), timeout=30)
-                upstream.settimeout(None)
+                upstream = _connect(self._target)
             except OSError:
                 return
             with self._lock:
@@ -214,3 +220,15 @@ class ConnectionCutter:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
                 sock.close()
+
+
+def _connect(target: int | str) -> socket.socket:
+    """A connection to a port on 127.0.0.1, or to the Unix socket at a path."""
+    if isinstance(target, int):
+        sock = socket.create_connection(("127.0.0.1", target), timeout=30)
+    else:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(30)
+        sock.connect(target)
+    sock.settimeout(None)
+    return sock
