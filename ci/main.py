@@ -130,6 +130,11 @@ class RunnerImage:
     docker_key_fingerprint: Annotated[str, Doc("Fingerprint of the only key apt may trust for Docker's repository")] = (
         pins.DOCKER_KEY_FINGERPRINT
     )
+    extra_packages: Annotated[
+        list[str] | None,
+        Name("extra_package"),
+        Doc("apt package of the base's distribution to add, NAME or NAME=VERSION; repeatable (apt verifies it)"),
+    ] = None
     runner_archive: RunnerArchiveArg = None
     hooks_archive: HooksArchiveArg = None
     hooks_novolume_archive: NovolumeArchiveArg = None

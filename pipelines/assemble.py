@@ -36,6 +36,7 @@ HOOKS_NOVOLUME_LABEL = "dev.runner-image.hooks-novolume.version"  # k8s-novolume
 DOCKER_LABEL = "dev.runner-image.docker.version"  # docker-ce-cli, when shipped
 BUILDX_LABEL = "dev.runner-image.buildx.version"  # docker-buildx-plugin, when shipped
 LAYOUT_LABEL = "dev.runner-image.layout"
+EXTRA_PACKAGES_LABEL = "dev.runner-image.extra-packages"  # what --extra-package added, when any
 LICENSE = "MIT"  # the runner's and the hooks' license
 
 
@@ -79,6 +80,7 @@ def labels(spec: RunnerSpec) -> dict[str, str]:
         HOOKS_NOVOLUME_LABEL: spec.hooks_novolume_version if spec.novolume_hooks else None,
         DOCKER_LABEL: spec.docker_version if spec.with_docker_cli else None,
         BUILDX_LABEL: spec.buildx_version if spec.with_docker_cli else None,
+        EXTRA_PACKAGES_LABEL: ",".join(spec.extra_packages),
         LAYOUT_LABEL: spec.layout.value,
     }
     return {key: value for key, value in found.items() if value}
@@ -124,15 +126,37 @@ async def system(
     docker_apt_repo: a local copy of Docker's apt repository, used instead of --docker-apt-url.
     """
     if spec.layout is Layout.MINIMAL:
-        return base
+        if not spec.extra_packages:
+            return base
+        return packages.with_packages(
+            base, await extras_checked(spec, packages.downloaded(client, spec, base, spec.extra_packages))
+        )
     ctr = with_env(base, {"DEBIAN_FRONTEND": spec.contract.env["DEBIAN_FRONTEND"]})
     user = user_script(spec.contract)  # run in the packages' step, after them: one container start less
     if spec.with_docker_cli:
         os_release = parse_os_release(await read_os_release(base))
         ctr = await _with_docker_packages(client, spec, ctr, os_release, docker_apt_repo, then=user)
     else:
-        ctr = packages.with_packages(ctr, packages.downloaded(client, spec, ctr, HOSTED_PACKAGES), then=user)
+        fetched = packages.downloaded(client, spec, ctr, HOSTED_PACKAGES + spec.extra_packages)
+        ctr = packages.with_packages(
+            ctr, await extras_checked(spec, fetched) if spec.extra_packages else fetched, then=user
+        )
     return ctr.with_new_file(SUDOERS_FILE, SUDOERS_RULE, permissions=0o440)
+
+
+async def extras_checked(spec: RunnerSpec, fetched: dagger.Directory) -> dagger.Directory:
+    """fetched, once apt has downloaded it: a package apt does not know fails here, naming --extra-package."""
+    try:
+        await fetched.sync()
+    except dagger.ExecError as e:
+        output = f"{e.stdout or ''}\n{e.stderr or ''}".strip()[-3000:]
+        msg = (
+            f"{spec.name}: --extra-package {' '.join(spec.extra_packages)}: expected packages of the base's "
+            f"distribution, apt could not download them (exit {e.exit_code}); nothing was installed. Check "
+            "each name (and version) exists for the base (apt-cache policy NAME in it). apt said:\n" + output
+        )
+        raise PackageError(msg) from e
+    return fetched
 
 
 async def _with_docker_packages(
@@ -156,7 +180,7 @@ async def _with_docker_packages(
         client,
         spec,
         ctr,
-        HOSTED_PACKAGES + docker_cli.packages(spec, repo),
+        HOSTED_PACKAGES + spec.extra_packages + docker_cli.packages(spec, repo),
         with_sources=lambda stage: docker_cli.with_docker_repo(stage, repo, keyring, local_repo),
         strict_update=True,
     )
@@ -165,11 +189,12 @@ async def _with_docker_packages(
     except dagger.ExecError as e:
         output = f"{e.stdout or ''}\n{e.stderr or ''}".strip()[-3000:]
         msg = (
-            f"{spec.name}: installing {', '.join(docker_cli.packages(spec, repo))} from {repo.where} "
+            f"{spec.name}: installing {', '.join(docker_cli.packages(spec, repo) + spec.extra_packages)} "
+            f"from {repo.where} and the base's repositories "
             f"(key {spec.docker_key_fingerprint}) failed (exit {e.exit_code}); apt checks the repository's "
             "signature and each package's SHA-256 before installing, so nothing was installed. Check "
             "--docker-apt-url (or --docker-apt-repo), --docker-version and --buildx-version (they must exist for "
-            f"{repo.os_id} {repo.codename}), or pass --docker-cli=false. apt said:\n{output}"
+            f"{repo.os_id} {repo.codename}) and each --extra-package, or pass --docker-cli=false. apt said:\n{output}"
         )
         raise PackageError(msg) from e
     return packages.with_packages(docker_cli.with_kept_repo(ctr, repo, keyring), fetched, then=then)

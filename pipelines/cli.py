@@ -87,6 +87,13 @@ def _spec_flags() -> argparse.ArgumentParser:
     p.add_argument(
         "--docker-key-fingerprint", default=pins.DOCKER_KEY_FINGERPRINT, help="the key apt may trust for them"
     )
+    p.add_argument(
+        "--extra-package",
+        dest="extra_packages",
+        action="append",
+        metavar="NAME[=VERSION]",
+        help="apt package of the base's distribution to add, repeatable (apt verifies it)",
+    )
     p.add_argument("--source-url", help="org.opencontainers.image.source label: the repository's URL")
     p.add_argument("--revision", help="org.opencontainers.image.revision label")
     p.add_argument("--created", help="org.opencontainers.image.created label (RFC 3339)")

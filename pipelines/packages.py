@@ -104,6 +104,7 @@ def install_script(then: str | None = None) -> str:
     return "\n".join(
         [
             "set -eu",
+            "export DEBIAN_FRONTEND=noninteractive  # for this step only: the minimal layout sets no such env",
             f"set -- {DEBS}/*.deb",
             'if [ -e "$1" ]; then',
             '  apt-get install -y --no-install-recommends -o DPkg::Options::=--force-unsafe-io "$@"',

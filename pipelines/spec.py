@@ -127,6 +127,23 @@ def check_fingerprint(name: str, value: str) -> str:
     return bare.upper()
 
 
+# A Debian package name (Debian Policy 5.6.1), optionally =VERSION (5.6.12).
+_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]{1,63}(?:=[0-9][A-Za-z0-9.+~:-]{0,127})?")
+
+
+def check_packages(values: Sequence[str] | None) -> tuple[str, ...]:
+    """apt package requests NAME or NAME=VERSION, each name once, in the order given."""
+    found: list[str] = []
+    for value in values or ():
+        if not isinstance(value, str) or not _PACKAGE.fullmatch(value):
+            expected = "NAME or NAME=VERSION of a Debian package (lowercase a-z 0-9 + . -), e.g. --extra-package tree"
+            raise InvalidSpecError(refused("extra_package", value, expected))
+        if value.split("=")[0] in {f.split("=")[0] for f in found}:
+            raise InvalidSpecError(refused("extra_package", value, "each package once"))
+        found.append(value)
+    return tuple(found)
+
+
 def check_created(value: str | None) -> str | None:
     """Return an RFC 3339 timestamp unchanged, or None."""
     if value is None:
@@ -189,6 +206,8 @@ class RunnerSpec:
     """Docker's apt repositories: <url>/<os id>/ (dists/, pool/, gpg)."""
     docker_key_fingerprint: str = DOCKER_KEY_FINGERPRINT
     """The only key apt may trust for that repository."""
+    extra_packages: tuple[str, ...] = ()
+    """apt packages of the base's distribution added to the image, NAME or NAME=VERSION."""
     source: str | None = None
     revision: str | None = None
     created: str | None = None
@@ -215,6 +234,7 @@ class RunnerSpec:
             "docker_key_fingerprint": check_fingerprint("docker_key_fingerprint", self.docker_key_fingerprint),
             "source": None if self.source is None else check_base_url("source", self.source),
             "created": check_created(self.created),
+            "extra_packages": check_packages(self.extra_packages),
             "revision": check_revision(self.revision),
         }
         for field, value in normalized.items():
@@ -296,6 +316,7 @@ SHARED_SETTINGS: Mapping[str, str] = MappingProxyType(
         "buildx_version": "buildx_version",
         "docker_apt_url": "docker_apt_url",
         "docker_key_fingerprint": "docker_key_fingerprint",
+        "extra_packages": "extra_packages",
         "source": "source_url",  # merge's --source names its input images
         "revision": "revision",
         "created": "created",
