@@ -7,7 +7,7 @@ and no ENTRYPOINT/CMD (the ADR: the pod spec sets the command).
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import dagger
 
@@ -144,19 +144,27 @@ async def system(
     return ctr.with_new_file(SUDOERS_FILE, SUDOERS_RULE, permissions=0o440)
 
 
-async def extras_checked(spec: RunnerSpec, fetched: dagger.Directory) -> dagger.Directory:
-    """fetched, once apt has downloaded it: a package apt does not know fails here, naming --extra-package."""
+async def fetched_or_refused(fetched: dagger.Directory, refusal: Callable[[dagger.ExecError], str]) -> dagger.Directory:
+    """fetched, once apt has downloaded it; apt's refusal is a PackageError in refusal's words, then apt's own."""
     try:
         await fetched.sync()
     except dagger.ExecError as e:
-        output = f"{e.stdout or ''}\n{e.stderr or ''}".strip()[-3000:]
-        msg = (
-            f"{spec.name}: --extra-package {' '.join(spec.extra_packages)}: expected packages of the base's "
-            f"distribution, apt could not download them (exit {e.exit_code}); nothing was installed. Check "
-            "each name (and version) exists for the base (apt-cache policy NAME in it). apt said:\n" + output
-        )
+        said = f"{e.stdout or ''}\n{e.stderr or ''}".strip()[-3000:]
+        msg = f"{refusal(e)} apt said:\n{said}"
         raise PackageError(msg) from e
     return fetched
+
+
+async def extras_checked(spec: RunnerSpec, fetched: dagger.Directory) -> dagger.Directory:
+    """fetched, once apt has downloaded it: a package apt does not know fails here, naming --extra-package."""
+    return await fetched_or_refused(
+        fetched,
+        lambda e: (
+            f"{spec.name}: --extra-package {' '.join(spec.extra_packages)}: expected packages of the base's "
+            f"distribution, apt could not download them (exit {e.exit_code}); nothing was installed. Check "
+            "each name (and version) exists for the base (apt-cache policy NAME in it)."
+        ),
+    )
 
 
 async def _with_docker_packages(
@@ -184,19 +192,17 @@ async def _with_docker_packages(
         with_sources=lambda stage: docker_cli.with_docker_repo(stage, repo, keyring, local_repo),
         strict_update=True,
     )
-    try:
-        await fetched.sync()
-    except dagger.ExecError as e:
-        output = f"{e.stdout or ''}\n{e.stderr or ''}".strip()[-3000:]
-        msg = (
+    fetched = await fetched_or_refused(
+        fetched,
+        lambda e: (
             f"{spec.name}: installing {', '.join(docker_cli.packages(spec, repo) + spec.extra_packages)} "
             f"from {repo.where} and the base's repositories "
             f"(key {spec.docker_key_fingerprint}) failed (exit {e.exit_code}); apt checks the repository's "
             "signature and each package's SHA-256 before installing, so nothing was installed. Check "
             "--docker-apt-url (or --docker-apt-repo), --docker-version and --buildx-version (they must exist for "
-            f"{repo.os_id} {repo.codename}) and each --extra-package, or pass --docker-cli=false. apt said:\n{output}"
-        )
-        raise PackageError(msg) from e
+            f"{repo.os_id} {repo.codename}) and each --extra-package, or pass --docker-cli=false."
+        ),
+    )
     return packages.with_packages(docker_cli.with_kept_repo(ctr, repo, keyring), fetched, then=then)
 
 
