@@ -155,7 +155,8 @@ async def build_from_bumped_pins(upstream: FakeUpstream, base_image: str, pins: 
     err = done.stderr.decode(errors="replace")
     assert done.returncode == 0, err[-3000:]
     assert done.stdout.decode().splitlines() == [
-        f"amd64/{layout}: ok, runner {NEW_RUNNER}" for layout in ("hosted", "minimal")
+        f"amd64/hosted: ok, runner {NEW_RUNNER} starts as runner from /home/runner/run.sh",
+        f"amd64/minimal: ok, runner {NEW_RUNNER} starts as root from /actions-runner/run.sh",
     ]
     assert sum(upstream.hits[path] for path in upstream.hits if path.startswith("/api/")) == api_hits  # all pinned
 
