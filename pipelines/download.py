@@ -42,7 +42,8 @@ T = TypeVar("T")
 
 MAX_ATTEMPTS = 10
 MAX_TIMEOUT = 3600.0  # seconds; one attempt, a ~130 MB tarball over a very slow link
-_STATUS = re.compile(r"invalid response status (?P<code>[0-9]{3})\b")
+# The engine's wording for an HTTP answer other than 200/304, with the status text when it gives one.
+_STATUS = re.compile(r"invalid response status (?P<code>[0-9]{3})\b(?: (?P<text>[A-Za-z ]+))?")
 _RETRY_STATUS = frozenset({408, 429})  # timeout and rate limit: the server asks to come back
 # Go's net/http wording for a connection that died or a body that ended early.
 _DROPPED = ("connection reset", "unexpected EOF", "broken pipe", "i/o timeout", "TLS handshake timeout")
@@ -82,11 +83,17 @@ class DownloadPolicy:
         return self.attempts * self.timeout + sum(self.pauses())
 
 
+def http_status(error: str) -> tuple[int, str] | None:
+    """The HTTP status code and text (possibly empty) an engine error about a download reports, if any."""
+    status = _STATUS.search(error)
+    return None if status is None else (int(status["code"]), (status["text"] or "").strip())
+
+
 def is_transient(error: str) -> bool:
     """Whether an engine error about an HTTP download may go away if tried again."""
-    status = _STATUS.search(error)
+    status = http_status(error)
     if status is not None:
-        code = int(status["code"])
+        code = status[0]
         return code >= 500 or code in _RETRY_STATUS
     return any(word in error for word in _DROPPED)
 

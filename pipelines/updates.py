@@ -30,7 +30,7 @@ from pipelines.assemble import parse_os_release, read_os_release
 from pipelines.checksums import parse_release_notes, parse_sums_section
 from pipelines.concurrently import gather
 from pipelines.errors import InvalidSpecError, StalePinError, UpstreamError, refused
-from pipelines.pins import PINS_PATH, Pins, rewrite
+from pipelines.pins import PINS_PATH, RUNNER_SUM_KEY, Pins, rewrite
 from pipelines.spec import ARCHES, RUNNER_ARCH, check_sha256, check_version, hooks_asset_name
 from pipelines.upstream import read_json, read_text
 
@@ -205,16 +205,17 @@ def runner_row(pins: Pins, releases: list[Release], *, source: str, now: datetim
         pinned_sums=[pins.runner_sha256.get(arch) for arch in arches],
         candidate=newest(releases),
         sums_of=runner_sums,
-        keys=(("runner", "version"), [("runner", f"sha256_{arch}") for arch in arches]),
+        keys=(("runner", "version"), [("runner", RUNNER_SUM_KEY.format(runner_arch=arch)) for arch in arches]),
         source=source,
     )
     newer = [
-        r for r in releases if r.stable and r.published and version_key(r.version) > version_key(pins.runner_version)
+        r.published
+        for r in releases
+        if r.stable and r.published and version_key(r.version) > version_key(pins.runner_version)
     ]
     if not newer:
         return row
-    first = min(newer, key=lambda r: r.published or now)
-    deadline = (first.published or now) + datetime.timedelta(days=DEADLINE_DAYS)
+    deadline = min(newer) + datetime.timedelta(days=DEADLINE_DAYS)  # from the first newer release
     return dataclasses.replace(row, deadline=deadline.date(), days_left=(deadline - now).days)
 
 

@@ -17,16 +17,14 @@ import contextlib
 import contextvars
 import datetime
 import json
-import re
 from collections.abc import Iterator
 
 import dagger
 
-from pipelines.download import GaveUp, current_policy, with_retries
+from pipelines.download import GaveUp, current_policy, http_status, with_retries
 from pipelines.errors import UpstreamError
 
 _TOKEN: contextvars.ContextVar[dagger.Secret | None] = contextvars.ContextVar("github_token", default=None)
-_STATUS = re.compile(r"invalid response status (?P<code>[0-9]{3})(?: (?P<text>[A-Za-z ]+))?")
 RATE_LIMIT_PATH = "/rate_limit"  # GitHub answers it without counting it against the limit
 API_WAYS_OUT = (
     "pass --github-token env://GITHUB_TOKEN (5,000 requests an hour instead of 60 per IP), "
@@ -57,8 +55,9 @@ def cause(error: BaseException) -> str:
     text = str(error).strip()
     if isinstance(error, GaveUp):
         return f"no answer after {len(error.failures)} attempt(s); last: {_short(error.failures[-1])}"
-    if status := _STATUS.search(text):
-        return f"HTTP {status['code']}{' ' + status['text'].strip() if status['text'] else ''}"
+    if status := http_status(text):
+        code, words = status
+        return f"HTTP {code}{' ' + words if words else ''}"
     if "no such host" in text or "server misbehaving" in text:
         return f"the host name could not be resolved (DNS: {_short(text)})"
     if "connection refused" in text:
@@ -74,8 +73,8 @@ def _short(text: str) -> str:
 
 
 def status_of(error: BaseException) -> int | None:
-    match = _STATUS.search(str(error))
-    return int(match["code"]) if match else None
+    status = http_status(str(error))
+    return status[0] if status else None
 
 
 async def read_text(client: dagger.Client, url: str, *, api: bool = False) -> str:
@@ -86,11 +85,11 @@ async def read_text(client: dagger.Client, url: str, *, api: bool = False) -> st
             lambda: client.http(url, auth_header=header).contents(), what=url, policy=current_policy()
         )
     except (dagger.QueryError, GaveUp) as e:
-        why = cause(e)
-        if api and status_of(e) in {403, 429}:
+        why, status = cause(e), status_of(e)
+        if api and status in {403, 429}:
             why = f"{why}; {await rate_limit_note(client, url, header)}"
         msg = f"could not read {url}: {why}"
-        raise UpstreamError(msg, url=url, status=status_of(e)) from e
+        raise UpstreamError(msg, url=url, status=status) from e
 
 
 async def read_json(client: dagger.Client, url: str, *, api: bool = True) -> object:
