@@ -168,11 +168,12 @@ rootfs_tar() {
 
 # The engine's built-in Python SDK (tests/env/sdk): a one-layer OCI image of Debian's
 # python3, uv and the Dang runtime module, with a wheelhouse checked against
-# tests/env/sdk/requirements.txt's hashes. Written as an OCI layout under the cache,
-# keyed by its inputs; its folder is written to run/python-sdk (manifest digest in ./digest).
+# tests/env/sdk/requirements.txt's hashes, and uv's cache filled from the module's uv.lock.
+# Written as an OCI layout under the cache, keyed by its inputs; its folder is written to
+# run/python-sdk (manifest digest in ./digest).
 build_python_sdk() {
   local key out wheels dir
-  key=$( (echo "$sdk_packages"; cat "$repo/tests/env/sdk/requirements.txt" "$repo"/tests/env/sdk/*.py "$repo"/tests/env/sdk/runtime/*) | sha256sum | cut -c1-12)
+  key=$( (echo "$sdk_packages"; cat "$repo/tests/env/sdk/requirements.txt" "$repo/uv.lock" "$repo"/tests/env/sdk/*.py "$repo"/tests/env/sdk/runtime/*) | sha256sum | cut -c1-12)
   out="$cache_dir/python-sdk-$key"
   if [ -s "$out/digest" ]; then echo "$out" >"$run_dir/python-sdk"; return; fi
   wheels="$cache_dir/wheels-$(sha256sum "$repo/tests/env/sdk/requirements.txt" | cut -c1-12)"
@@ -190,6 +191,7 @@ build_python_sdk() {
   # Debian marks its own as externally managed (PEP 668).
   rm -f "$dir"/usr/lib/python3*/EXTERNALLY-MANAGED
   python3 "$repo/tests/env/sdk/assemble.py" "$wheels" "$dir" || die "assembling the Python SDK image failed"
+  seed_uv_cache "$dir"
   tar -C "$dir" --numeric-owner -cf "$dir.tar" .
   rm -rf "$dir"
   local crane="$cache_dir/bin/crane"
@@ -203,6 +205,22 @@ build_python_sdk() {
   rm -rf "$out"
   mv "$out.tmp" "$out"
   echo "$out" >"$run_dir/python-sdk"
+}
+
+# uv's cache in the SDK image (opt/python-sdk/uv-cache) holding every package the module's
+# uv.lock installs, fetched by uv from the lock's own URLs and checked against its hashes.
+# The stand-in points `uv lock` and `uv sync` at it, offline: they install exactly what
+# the committed lock names, as Dagger's runtime does from the index.
+seed_uv_cache() {
+  local dir=$1 project
+  project=$(mktemp -d "$RIE_HOME/uv-lock.XXXXXX")
+  cp "$repo/pyproject.toml" "$repo/uv.lock" "$project/" && cp -r "$dir/opt/python-sdk/sdk" "$project/sdk"
+  # The project and the vendored SDK are built in the runtime, from the wheelhouse's backends.
+  UV_CACHE_DIR="$dir/opt/python-sdk/uv-cache" UV_PROJECT_ENVIRONMENT="$project/venv" UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never "$dir/usr/local/bin/uv" sync --frozen --no-dev --no-install-project \
+    --no-install-package dagger-io --project "$project" >"$log_dir/uv-cache.log" 2>&1 \
+    || die "filling uv's cache from uv.lock failed; see $log_dir/uv-cache.log"
+  rm -rf "$project"
 }
 
 build_engine_image() {

@@ -54,13 +54,13 @@ def write(root: Path, files: dict[str, str]) -> Path:
 PYPROJECT = '[project]\nname = "runner-image"\nrequires-python = ">=3.11"\ndependencies = ["dagger-io"]\n'
 
 
-def test_plan_for_this_repository_installs_with_uv_pip_and_vendors_sdk() -> None:
+def test_plan_for_this_repository_installs_from_its_uv_lock_and_vendors_sdk() -> None:
     plan = discover.plan(ROOT, module="runner-image", subpath=".", digest="xxh3:abc")
     assert plan == discover.Plan(
         module="runner-image",
         main_object="RunnerImage",
         package="runner_image",
-        install=discover.INSTALL_PIP,
+        install=discover.INSTALL_UV_LOCK,
         vendor_dir="sdk",
         context_path="/src/xxh3:abc",
         workdir="/src/xxh3:abc",
@@ -118,7 +118,7 @@ def test_main_writes_one_file_per_answer_and_reports_errors(tmp_path: Path, caps
     args = ["--source", str(ROOT), "--module", "runner-image", "--subpath", ".", "--digest", "d", "--out", str(out)]
     assert discover.main(args) == 0
     assert (out / "main-object").read_text() == "RunnerImage"
-    assert (out / "install").read_text() == "pip"
+    assert (out / "install").read_text() == "uv-lock"
     expected = discover.plan(ROOT, module="runner-image", subpath=".", digest="d").files()
     assert {p.name: p.read_text() for p in out.iterdir()} == expected
 
