@@ -30,7 +30,7 @@ from pipelines.publish import release
 from pipelines.reference import parse_reference
 from pipelines.sbom import SBOM_NAME, sbom
 from pipelines.smoke import smoke_test
-from pipelines.spec import RunnerSpec, spec_from_settings
+from pipelines.spec import RunnerSpec, check_certificates, spec_from_settings
 from pipelines.upstream import github_token
 from pipelines.verify import Archives, report, verify_all
 
@@ -135,6 +135,11 @@ class RunnerImage:
         Name("extra_package"),
         Doc("apt package of the base's distribution to add, NAME or NAME=VERSION; repeatable (apt verifies it)"),
     ] = None
+    ca_certificates: Annotated[
+        list[dagger.File] | None,
+        Name("ca_certificate"),
+        Doc("PEM CA certificate (one CERTIFICATE block) to add to the image's system trust store; repeatable"),
+    ] = None
     runner_archive: RunnerArchiveArg = None
     hooks_archive: HooksArchiveArg = None
     hooks_novolume_archive: NovolumeArchiveArg = None
@@ -152,9 +157,16 @@ class RunnerImage:
             docker_apt_repo=self.docker_apt_repo,
         )
 
-    def spec(self, arch: Arch, layout: Layout) -> RunnerSpec:
+    def spec(self, arch: Arch, layout: Layout, ca_certificates: tuple[str, ...] = ()) -> RunnerSpec:
         """The RunnerSpec for one arch and layout (a plain method, not exposed)."""
-        return spec_from_settings(self, arch=arch.value, layout=layout.value)
+        return spec_from_settings(self, arch=arch.value, layout=layout.value, ca_certificates=ca_certificates)
+
+    async def specs(self, arches: list[Arch], layouts: list[Layout]) -> list[RunnerSpec]:
+        """Every arch's spec in each layout, the CA certificates read once and checked before anything is built."""
+        files = self.ca_certificates or []
+        names = [await f.name() for f in files]
+        pems = check_certificates([await f.contents() for f in files], names)
+        return [self.spec(arch, layout, pems) for arch in arches for layout in layouts]
 
     @dagger.function
     async def build(
@@ -164,7 +176,7 @@ class RunnerImage:
     ) -> dagger.Container:
         """Build the runner image for one arch and layout (downloads verified first)."""
         with reported(), github_token(self.github_token):
-            spec = self.spec(arch, layout)
+            (spec,) = await self.specs([arch], [layout])
             return await build(dag, spec, self.archives())
 
     @dagger.function
@@ -175,7 +187,7 @@ class RunnerImage:
     ) -> str:
         """Build, then run run.sh --version as the image user; return the version it printed."""
         with reported(), github_token(self.github_token):
-            spec = self.spec(arch, layout)
+            (spec,) = await self.specs([arch], [layout])
             ctr = await build(dag, spec, self.archives())
             return await smoke_test(ctr, spec)
 
@@ -191,7 +203,8 @@ class RunnerImage:
     ) -> dagger.File:
         """Build one image; return its SPDX JSON SBOM made by syft, with the runner and hooks added."""
         with reported(), github_token(self.github_token):
-            spec = await resolve_checksums(dag, self.spec(arch, layout))
+            (one,) = await self.specs([arch], [layout])
+            spec = await resolve_checksums(dag, one)
             ctr = await build(dag, spec, self.archives())
             text = await sbom(dag, spec, ctr, syft)
             return dag.directory().with_new_file(SBOM_NAME, text).file(SBOM_NAME)
@@ -203,7 +216,7 @@ class RunnerImage:
     ) -> str:
         """Build and smoke-test both layouts for each arch, concurrently; return a report."""
         with reported(), github_token(self.github_token):
-            specs = [self.spec(a, lay) for a in arches or list(Arch) for lay in Layout]
+            specs = await self.specs(arches or list(Arch), list(Layout))
             return report(await verify_all(dag, specs, self.archives()))
 
     @dagger.function
@@ -252,7 +265,7 @@ class RunnerImage:
     ) -> str:
         """Build and smoke-test every arch; only if all pass, push one image. Returns ref@digest."""
         with reported(), github_token(self.github_token):
-            specs = [self.spec(a, layout) for a in arches or list(Arch)]
+            specs = await self.specs(arches or list(Arch), [layout])
             return await release(dag, specs, address, username, password, self.archives())
 
     @dagger.function

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 
 import dagger
 
-from pipelines import docker_cli, packages
+from pipelines import certificates, docker_cli, packages
 from pipelines.contract import ImageContract, Layout
 from pipelines.errors import InvalidSpecError, PackageError
 from pipelines.spec import RunnerSpec
@@ -37,6 +37,7 @@ DOCKER_LABEL = "dev.runner-image.docker.version"  # docker-ce-cli, when shipped
 BUILDX_LABEL = "dev.runner-image.buildx.version"  # docker-buildx-plugin, when shipped
 LAYOUT_LABEL = "dev.runner-image.layout"
 EXTRA_PACKAGES_LABEL = "dev.runner-image.extra-packages"  # what --extra-package added, when any
+CA_CERTIFICATES_LABEL = "dev.runner-image.ca-certificates"  # SHA-256 of each --ca-certificate, when any
 LICENSE = "MIT"  # the runner's and the hooks' license
 
 
@@ -81,6 +82,7 @@ def labels(spec: RunnerSpec) -> dict[str, str]:
         DOCKER_LABEL: spec.docker_version if spec.with_docker_cli else None,
         BUILDX_LABEL: spec.buildx_version if spec.with_docker_cli else None,
         EXTRA_PACKAGES_LABEL: ",".join(spec.extra_packages),
+        CA_CERTIFICATES_LABEL: ",".join(spec.ca_fingerprints),
         LAYOUT_LABEL: spec.layout.value,
     }
     return {key: value for key, value in found.items() if value}
@@ -119,12 +121,22 @@ def with_runner(ctr: dagger.Container, contract: ImageContract, runner_dir: dagg
 async def system(
     client: dagger.Client, spec: RunnerSpec, base: dagger.Container, docker_apt_repo: dagger.Directory | None = None
 ) -> dagger.Container:
-    """The final stage's system part: packages (Docker's too if asked), group and user, sudo rule.
+    """The final stage's system part: packages (Docker's too if asked), group and user, sudo rule; CA certificates.
 
-    Hosted only (minimal: the base). It does not depend on the runner, so the
-    build works on it while the archives are still being checked.
+    Hosted only, but for --extra-package and --ca-certificate (minimal: the
+    base). It does not depend on the runner, so the build works on it while
+    the archives are still being checked.
     docker_apt_repo: a local copy of Docker's apt repository, used instead of --docker-apt-url.
     """
+    # After the packages: the store is taken from the image as they left it (they may add or upgrade it).
+    ctr = await system_packages(client, spec, base, docker_apt_repo)
+    return await certificates.with_ca_certificates(client, spec, ctr)
+
+
+async def system_packages(
+    client: dagger.Client, spec: RunnerSpec, base: dagger.Container, docker_apt_repo: dagger.Directory | None
+) -> dagger.Container:
+    """system without the CA certificates."""
     if spec.layout is Layout.MINIMAL:
         if not spec.extra_packages:
             return base

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
 import anyio
 import anyio.abc
@@ -25,7 +26,7 @@ from pipelines import spec as pins
 from pipelines.build import build
 from pipelines.contract import DEFAULT_LAYOUT, LAYOUTS, Layout
 from pipelines.download import DownloadPolicy, download_policy
-from pipelines.errors import InvalidSpecError, RunnerImageError
+from pipelines.errors import InvalidSpecError, RunnerImageError, shown
 from pipelines.merge import merge
 from pipelines.publish import release
 from pipelines.smoke import smoke_test
@@ -93,6 +94,13 @@ def _spec_flags() -> argparse.ArgumentParser:
         action="append",
         metavar="NAME[=VERSION]",
         help="apt package of the base's distribution to add, repeatable (apt verifies it)",
+    )
+    p.add_argument(
+        "--ca-certificate",
+        dest="ca_certificates",
+        action="append",
+        metavar="PATH",
+        help="PEM CA certificate (one CERTIFICATE block) to add to the image's system trust store, repeatable",
     )
     p.add_argument("--source-url", help="org.opencontainers.image.source label: the repository's URL")
     p.add_argument("--revision", help="org.opencontainers.image.revision label")
@@ -197,19 +205,35 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def spec_from_args(args: argparse.Namespace, arch: str, layout: str) -> RunnerSpec:
+def read_certificates(paths: Sequence[str] | None) -> tuple[str, ...]:
+    """The --ca-certificate files' PEM texts, checked; a file that cannot be read is refused by its path."""
+    texts = []
+    for index, path in enumerate(paths or (), start=1):
+        try:
+            data = Path(path).read_bytes()
+        except OSError as e:
+            msg = f"{pins.CA_CERTIFICATE_FLAG} #{index} {shown(path)}: expected a readable file, found {e.strerror}"
+            raise InvalidSpecError(msg) from None
+        texts.append(data.decode("utf-8", errors="replace"))  # a binary (DER) file is refused as such
+    return pins.check_certificates(texts, list(paths or ()))
+
+
+def spec_from_args(
+    args: argparse.Namespace, arch: str, layout: str, ca_certificates: tuple[str, ...] = ()
+) -> RunnerSpec:
     """A RunnerSpec from parsed flags (pure: no engine)."""
-    return spec_from_settings(args, arch=arch, layout=layout)
+    return spec_from_settings(args, arch=arch, layout=layout, ca_certificates=ca_certificates)
 
 
 def specs_from_args(args: argparse.Namespace) -> list[RunnerSpec]:
-    """Every spec a command builds, in order (pure: no engine)."""
+    """Every spec a command builds, in order (no engine; the CA certificates are read and checked here)."""
     arches = getattr(args, "arches", None) or list(pins.ARCHES)
+    pems = read_certificates(getattr(args, "ca_certificates", None))
     if args.command in {"build", "smoke-test"}:
-        return [spec_from_args(args, args.arch, args.layout)]
+        return [spec_from_args(args, args.arch, args.layout, pems)]
     if args.command == "ci":
-        return [spec_from_args(args, arch, layout) for arch in arches for layout in LAYOUTS]
-    return [spec_from_args(args, arch, args.layout) for arch in arches]
+        return [spec_from_args(args, arch, layout, pems) for arch in arches for layout in LAYOUTS]
+    return [spec_from_args(args, arch, args.layout, pems) for arch in arches]
 
 
 DEFAULT_ENGINE_TIMEOUT = 60.0  # seconds to reach the engine before giving up (dagger's own wait is ~10 minutes)

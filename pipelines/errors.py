@@ -64,6 +64,12 @@ class PackageError(RunnerImageError):
     stage = "packages"
 
 
+class CertificateError(RunnerImageError):
+    """The --ca-certificate certificates could not be added to the image's trust store."""
+
+    stage = "ca-certificates"
+
+
 class SmokeTestError(RunnerImageError):
     """The built image does not start the runner or does not honour its contract."""
 

@@ -6,9 +6,13 @@ version bump changes; the rest of the defaults below are not versions.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import datetime
+import hashlib
 import re
+import ssl
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
@@ -19,7 +23,7 @@ from pipelines.contract import (
     Layout,
     parse_layout,
 )
-from pipelines.errors import InvalidSpecError, refused
+from pipelines.errors import InvalidSpecError, refused, shown
 from pipelines.pins import PINS
 from pipelines.reference import HOST_PATTERN, parse_reference
 
@@ -144,6 +148,78 @@ def check_packages(values: Sequence[str] | None) -> tuple[str, ...]:
     return tuple(found)
 
 
+CA_CERTIFICATE_FLAG = "--ca-certificate"
+_CA_FORM = 'one PEM certificate: a single "-----BEGIN CERTIFICATE-----" block of base64 DER (as openssl x509 writes it)'
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,64})-----(.*?)-----END \1-----", re.DOTALL)
+_PEM_BEGIN = re.compile(r"-----BEGIN ")
+
+
+def certificate_der(text: str) -> bytes:
+    """The DER of text's one CERTIFICATE block; ValueError saying what text holds instead.
+
+    One block per input: `openssl rehash`, which update-ca-certificates runs,
+    skips a file of several certificates (so OpenSSL's directory lookup would
+    miss them), and a private key beside the certificate must never reach an
+    image. Text outside the block (openssl x509 -text's dump) is allowed.
+    """
+    blocks = _PEM_BLOCK.findall(text)
+    if len(_PEM_BEGIN.findall(text)) != len(blocks):
+        msg = "a -----BEGIN line without its -----END line"
+        raise ValueError(msg)
+    if not blocks:
+        if not text.strip():
+            msg = "an empty file"
+            raise ValueError(msg)
+        if not text.isascii() or not text.replace("\n", "").replace("\r", "").isprintable():
+            msg = "binary data (a DER file? openssl x509 -inform der -in FILE -out FILE.pem converts it)"
+            raise ValueError(msg)
+        msg = "text without a PEM block"
+        raise ValueError(msg)
+    kinds = [kind for kind, _ in blocks]
+    if kinds != ["CERTIFICATE"]:
+        found = " and ".join(f"a {kind} block" for kind in kinds)
+        key = " (a private key must never go into an image)" if any("PRIVATE KEY" in k for k in kinds) else ""
+        several = "; pass each certificate with its own --ca-certificate" if kinds.count("CERTIFICATE") > 1 else ""
+        msg = f"{found}{key}{several}"
+        raise ValueError(msg)
+    try:
+        der = base64.b64decode(re.sub(r"[ \t\r\n]", "", blocks[0][1]), validate=True)
+    except binascii.Error:
+        msg = "a CERTIFICATE block whose body is not base64"
+        raise ValueError(msg) from None
+    try:  # OpenSSL itself parses it, as the image's OpenSSL will
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=der)
+    except ssl.SSLError:
+        msg = "a CERTIFICATE block that OpenSSL cannot read as an X.509 certificate"
+        raise ValueError(msg) from None
+    return der
+
+
+def certificate_fingerprint(pem: str) -> str:
+    """SHA-256 of a certificate's DER, lowercase hex (what openssl x509 -fingerprint -sha256 shows, without colons)."""
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
+
+
+def check_certificates(values: Sequence[str] | None, names: Sequence[str] = ()) -> tuple[str, ...]:
+    """PEM certificates, each exactly one, each once, re-encoded from their DER in one canonical form.
+
+    names (file names or paths) say which input a refusal is about, beside its position.
+    """
+    found: dict[bytes, int] = {}
+    for index, value in enumerate(values or (), start=1):
+        which = f"{CA_CERTIFICATE_FLAG} #{index}" + (f" {shown(names[index - 1])}" if index <= len(names) else "")
+        try:
+            der = certificate_der(value if isinstance(value, str) else "")
+        except ValueError as e:
+            msg = f"{which}: expected {_CA_FORM}; found {e}"
+            raise InvalidSpecError(msg) from None
+        if der in found:
+            msg = f"{which}: expected each certificate once; found the same one as #{found[der]}"
+            raise InvalidSpecError(msg)
+        found[der] = index
+    return tuple(ssl.DER_cert_to_PEM_cert(der) for der in found)
+
+
 def check_created(value: str | None) -> str | None:
     """Return an RFC 3339 timestamp unchanged, or None."""
     if value is None:
@@ -208,6 +284,8 @@ class RunnerSpec:
     """The only key apt may trust for that repository."""
     extra_packages: tuple[str, ...] = ()
     """apt packages of the base's distribution added to the image, NAME or NAME=VERSION."""
+    ca_certificates: tuple[str, ...] = ()
+    """PEM certificates added to the image's system trust store (update-ca-certificates), one per entry."""
     source: str | None = None
     revision: str | None = None
     created: str | None = None
@@ -235,10 +313,16 @@ class RunnerSpec:
             "source": None if self.source is None else check_base_url("source", self.source),
             "created": check_created(self.created),
             "extra_packages": check_packages(self.extra_packages),
+            "ca_certificates": check_certificates(self.ca_certificates),
             "revision": check_revision(self.revision),
         }
         for field, value in normalized.items():
             object.__setattr__(self, field, value)
+
+    @property
+    def ca_fingerprints(self) -> tuple[str, ...]:
+        """SHA-256 of each added CA certificate, in the order given."""
+        return tuple(certificate_fingerprint(pem) for pem in self.ca_certificates)
 
     @property
     def runner_arch(self) -> str:
@@ -342,14 +426,18 @@ def parse_runner_checksums(values: Sequence[str] | None) -> dict[str, str]:
     return sums
 
 
-def spec_from_settings(settings: object, *, arch: str, layout: str) -> RunnerSpec:
+def spec_from_settings(settings: object, *, arch: str, layout: str, ca_certificates: Sequence[str] = ()) -> RunnerSpec:
     """The spec for one arch and layout, from an object holding SHARED_SETTINGS' names.
 
     The runner sum is the settings' ``runner_checksums`` entry for arch, if any.
+    ca_certificates are the PEM texts the front door read from its files (a
+    module's Files are read with an await, a path with open), so they are not
+    one of SHARED_SETTINGS.
     """
     return RunnerSpec(
         **{field: getattr(settings, name) for field, name in SHARED_SETTINGS.items()},
         arch=arch,
         layout=layout,
         runner_sha256=parse_runner_checksums(getattr(settings, "runner_checksums", None)).get(arch),
+        ca_certificates=tuple(ca_certificates),
     )

@@ -52,6 +52,7 @@ CONSTRUCTOR: dict[str, tuple[Any, Any]] = {
     "docker_apt_url": (str, pins.DOCKER_APT_URL),
     "docker_key_fingerprint": (str, pins.DOCKER_KEY_FINGERPRINT),
     "extra_package": (list[str] | None, None),
+    "ca_certificate": (list[dagger.File] | None, None),
     "runner_archive": (FILE, None),
     "hooks_archive": (FILE, None),
     "hooks_novolume_archive": (FILE, None),
