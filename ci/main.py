@@ -17,6 +17,7 @@ from dagger import Doc, Name, dag
 # name; a unit test fails if an SDK bump moves it.
 from dagger.mod._exceptions import FunctionError
 
+from pipelines import check as image_check
 from pipelines import spec as pins
 from pipelines import updates as upstream_updates
 from pipelines.build import build
@@ -148,6 +149,12 @@ class RunnerImage:
     revision: Annotated[str | None, Doc("org.opencontainers.image.revision label")] = None
     created: Annotated[str | None, Doc("org.opencontainers.image.created label (RFC 3339)")] = None
 
+    @contextmanager
+    def handled(self) -> Iterator[None]:
+        """Around every function's body: our errors shown as messages, the GitHub token for API reads."""
+        with reported(), github_token(self.github_token):
+            yield
+
     def archives(self) -> Archives:
         """The local inputs that replace downloads (a plain method, not exposed)."""
         return Archives(
@@ -175,7 +182,7 @@ class RunnerImage:
         layout: LayoutArg = Layout.HOSTED,
     ) -> dagger.Container:
         """Build the runner image for one arch and layout (downloads verified first)."""
-        with reported(), github_token(self.github_token):
+        with self.handled():
             (spec,) = await self.specs([arch], [layout])
             return await build(dag, spec, self.archives())
 
@@ -186,7 +193,7 @@ class RunnerImage:
         layout: LayoutArg = Layout.HOSTED,
     ) -> str:
         """Build, then run run.sh --version as the image user; return the version it printed."""
-        with reported(), github_token(self.github_token):
+        with self.handled():
             (spec,) = await self.specs([arch], [layout])
             ctr = await build(dag, spec, self.archives())
             return await smoke_test(ctr, spec)
@@ -202,7 +209,7 @@ class RunnerImage:
         layout: LayoutArg = Layout.HOSTED,
     ) -> dagger.File:
         """Build one image; return its SPDX JSON SBOM made by syft, with the runner and hooks added."""
-        with reported(), github_token(self.github_token):
+        with self.handled():
             (one,) = await self.specs([arch], [layout])
             spec = await resolve_checksums(dag, one)
             ctr = await build(dag, spec, self.archives())
@@ -215,9 +222,36 @@ class RunnerImage:
         arches: ArchesArg = None,
     ) -> str:
         """Build and smoke-test both layouts for each arch, concurrently; return a report."""
-        with reported(), github_token(self.github_token):
+        with self.handled():
             specs = await self.specs(arches or list(Arch), list(Layout))
             return report(await verify_all(dag, specs, self.archives()))
+
+    @dagger.function
+    async def check(
+        self,
+        image: Annotated[
+            str | None, Doc("Image to check by reference, e.g. ghcr.io/actions/actions-runner:latest (or --container)")
+        ] = None,
+        container: Annotated[
+            dagger.Container | None,
+            Doc("Image to check as a Container (dagger shell: check --container $(build))"),
+        ] = None,
+        modes: Annotated[
+            list[image_check.Mode] | None,
+            Name("mode"),
+            Doc("Chart mode to check, repeatable (default: every mode of the image's layout)"),
+        ] = None,
+        arch: Annotated[Arch, Doc("Platform to pull --image for")] = Arch.AMD64,
+        docker_socket: Annotated[
+            dagger.Socket | None,
+            Doc("A Docker daemon's socket for dind's daemon check, e.g. /var/run/docker.sock"),
+        ] = None,
+    ) -> str:
+        """Check an image against what ARC's chart does in each mode; a table, failing if any check fails."""
+        with self.handled():
+            return await image_check.check(
+                dag, image=image, container=container, modes=modes, arch=arch.value, docker_socket=docker_socket
+            )
 
     @dagger.function
     async def merge(
@@ -242,7 +276,7 @@ class RunnerImage:
         password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
     ) -> str:
         """Check per-arch images (platform, layout, runner version); only if all fit, tag one index: ref@digest."""
-        with reported(), github_token(self.github_token):
+        with self.handled():
             return await merge(
                 dag,
                 sources,
@@ -264,7 +298,7 @@ class RunnerImage:
         password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
     ) -> str:
         """Build and smoke-test every arch; only if all pass, push one image. Returns ref@digest."""
-        with reported(), github_token(self.github_token):
+        with self.handled():
             specs = await self.specs(arches or list(Arch), [layout])
             return await release(dag, specs, address, username, password, self.archives())
 
@@ -278,7 +312,7 @@ class RunnerImage:
         pins_file: PinsFileArg = None,
     ) -> str:
         """Read-only: each pin of pipelines/pins.toml against upstream's newest, with both sums and the deadline."""
-        with reported(), github_token(self.github_token):
+        with self.handled():
             _, rows = await self.upstream_rows(holds, pins_file)
             upstream_updates.check_deadline(rows, fail_within)
             return upstream_updates.render(rows)
@@ -286,7 +320,7 @@ class RunnerImage:
     @dagger.function
     async def bump(self, holds: HoldsArg = None, pins_file: PinsFileArg = None) -> dagger.File:
         """pipelines/pins.toml rewritten with every update that updates can vouch for (export it over the file)."""
-        with reported(), github_token(self.github_token):
+        with self.handled():
             text, rows = await self.upstream_rows(holds, pins_file)
             bumped = upstream_updates.bumped(text, rows)
             return dag.directory().with_new_file(PINS_FILE.name, bumped).file(PINS_FILE.name)

@@ -1,4 +1,4 @@
-"""Client mode: ``python -m pipelines build|smoke-test|ci|publish|merge [flags]``.
+"""Client mode: ``python -m pipelines build|smoke-test|ci|publish|merge|check [flags]``.
 
 The same inputs as the Dagger module (``dagger call``), as flags of each
 subcommand. Needs only an engine (``dagger.connection``), not the module runtime.
@@ -22,6 +22,7 @@ import anyio.abc
 import dagger
 from dagger import dag
 
+from pipelines import check as image_check
 from pipelines import spec as pins
 from pipelines.build import build
 from pipelines.contract import DEFAULT_LAYOUT, LAYOUTS, Layout
@@ -202,6 +203,19 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--layout", type=str.lower, choices=LAYOUTS, default=DEFAULT_LAYOUT.value)
     m.add_argument("--username", help="registry user")
     m.add_argument("--password", metavar="env://VAR", help="registry password, as env://VAR or file://PATH")
+    # Builds nothing either: it checks an image from a registry (the module also takes a Container).
+    k = sub.add_parser("check", help="check an image against what ARC's chart does in each mode")
+    k.add_argument("--image", required=True, help="image to check by reference, e.g. ghcr.io/actions/actions-runner")
+    k.add_argument(
+        "--mode",
+        dest="modes",
+        action="append",
+        type=lambda v: v.lower().replace("_", "-"),  # as `dagger call` matches enum members, ignoring case
+        choices=image_check.MODES,
+        help="chart mode to check, repeatable (default: every mode of the image's layout)",
+    )
+    k.add_argument("--arch", type=str.lower, choices=pins.ARCHES, default=pins.DEFAULT_ARCH, help="platform to pull")
+    k.add_argument("--docker-socket", metavar="PATH", help="a Docker daemon's socket for dind's daemon check")
     return top
 
 
@@ -359,11 +373,20 @@ async def run_merge(args: argparse.Namespace, password: str | None) -> str:
         )
 
 
+async def run_check(args: argparse.Namespace) -> str:
+    """The check subcommand: one image from a registry, the modes asked (default: its layout's)."""
+    async with engine_session(args.engine_timeout):
+        socket = dag.host().unix_socket(args.docker_socket) if args.docker_socket else None
+        return await image_check.check(dag, image=args.image, modes=args.modes, arch=args.arch, docker_socket=socket)
+
+
 async def run(args: argparse.Namespace) -> str:
     """Carry out one parsed command against an engine; return what to print."""
     password = check_secret_uri(args.password) if getattr(args, "password", None) else None
     if args.command == "merge":
         return await run_merge(args, password)
+    if args.command == "check":
+        return await run_check(args)
     policy = DownloadPolicy(attempts=args.download_attempts, timeout=args.download_timeout)
     with download_policy(policy):
         return await _run(args, specs_from_args(args), password)

@@ -70,7 +70,7 @@ from tests.engine import fixtures
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[1]  # the module's checkout, where `dagger call` runs
-DOCKER = "/usr/bin/docker"  # Debian's client, matching Debian's dockerd
+DOCKER = size.DOCKER
 VERSION, BUMPED, HOOKS, HOOKS_NOVOLUME = "2.399.1", "2.399.2", "0.7.9", "0.9.2"
 ARCHES = ("amd64", "arm64")
 # Every image the bench builds with docker carries it, so that they go once it is done: each
@@ -543,21 +543,23 @@ def size_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
         peer = f"{registry}/{SIZE_REPOSITORY}:{peer_ref}"
         context = tmp / "upstream-context"
         context.mkdir()
-        command = [
-            DOCKER, "build", "--progress=plain", "--network", "host", "--platform", spec.platform,
-            "--label", BENCH_LABEL, "-f", str(HERE / "upstream.Dockerfile"), "-t", peer,
-            "--build-arg", f"BASE_IMAGE={base}",
-            "--build-arg", f"RUNNER_VERSION={spec.runner_version}",
-            "--build-arg", f"RUNNER_CONTAINER_HOOKS_VERSION={spec.hooks_version}",
-            "--build-arg", f"HOOKS_NOVOLUME_VERSION={spec.hooks_novolume_version}",
-            "--build-arg", f"DOCKER_VERSION={docker_version}",
-            "--build-arg", f"BUILDX_VERSION={repos.buildx_version}",
-            "--build-arg", f"RUNNER_BASE_URL={server.url}/runner",
-            "--build-arg", f"HOOKS_BASE_URL={server.url}/hooks",
-            "--build-arg", f"DOCKER_BASE_URL={server.url}/docker",
-            "--build-arg", f"BUILDX_BASE_URL={server.url}/buildx",
-            str(context),
-        ]  # fmt: skip
+        versions = {
+            "RUNNER_VERSION": spec.runner_version,
+            "RUNNER_CONTAINER_HOOKS_VERSION": spec.hooks_version,
+            "HOOKS_NOVOLUME_VERSION": spec.hooks_novolume_version,
+            "DOCKER_VERSION": docker_version,
+            "BUILDX_VERSION": repos.buildx_version,
+        }
+        command = size.upstream_build(
+            DOCKER,
+            tag=peer,
+            platform=spec.platform,
+            base=base,
+            mirror_url=server.url,
+            versions=versions,
+            context=context,
+            label=BENCH_LABEL,
+        )
         docker_or_exit(command)
     docker_or_exit([DOCKER, "push", peer])
     base_repo, _, base_tag = base.removeprefix(f"{registry}/").rpartition(":")

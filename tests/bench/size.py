@@ -20,6 +20,8 @@ from tests.bench.static_docker import static_tgz
 from tests.engine import apt_repo
 from tests.engine.registry import Registry
 
+DOCKER = "/usr/bin/docker"  # Debian's client, matching Debian's dockerd (tests/env/testenv.sh), BuildKit built in
+UPSTREAM_DOCKERFILE = Path(__file__).resolve().parent / "upstream.Dockerfile"
 DOCKER_ARCH = {"amd64": "x86_64", "arm64": "aarch64"}  # as upstream's Dockerfile maps it
 GZIP_LAYERS = ("application/vnd.oci.image.layer.v1.tar+gzip", "application/vnd.docker.image.rootfs.diff.tar.gzip")
 
@@ -53,6 +55,36 @@ def write_docker_downloads(mirror: Path, cache: Path, arch: str, buildx_version:
     buildx.parent.mkdir(parents=True, exist_ok=True)
     buildx.write_bytes(apt_repo.build_buildx(cache, arch, buildx_version).read_bytes())
     return version
+
+
+def upstream_build(
+    docker: str,
+    *,
+    tag: str,
+    platform: str,
+    base: str,
+    mirror_url: str,
+    versions: dict[str, str],
+    context: Path,
+    label: str | None = None,
+) -> list[str]:
+    """`docker build` of tests/bench/upstream.Dockerfile from the mirror (write_docker_downloads' and the runner's).
+
+    versions: RUNNER_VERSION, RUNNER_CONTAINER_HOOKS_VERSION, HOOKS_NOVOLUME_VERSION, DOCKER_VERSION, BUILDX_VERSION.
+    """
+    urls = {"RUNNER": "runner", "HOOKS": "hooks", "DOCKER": "docker", "BUILDX": "buildx"}
+    build_args = {
+        "BASE_IMAGE": base,
+        **versions,
+        **{f"{name}_BASE_URL": f"{mirror_url}/{path}" for name, path in urls.items()},
+    }
+    return [
+        docker, "build", "--progress=plain", "--network", "host", "--platform", platform,
+        *(["--label", label] if label else []),
+        "-f", str(UPSTREAM_DOCKERFILE), "-t", tag,
+        *(arg for key, value in build_args.items() for arg in ("--build-arg", f"{key}={value}")),
+        str(context),
+    ]  # fmt: skip
 
 
 # --- sizes from the registry ------------------------------------------------------

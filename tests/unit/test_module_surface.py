@@ -23,6 +23,7 @@ from dagger.mod._utils import extract_enum_member_doc, get_doc
 
 from ci.main import Arch, Layout, RunnerImage, reported
 from pipelines import spec as pins
+from pipelines.check import Mode
 from pipelines.contract import LAYOUTS
 from pipelines.errors import ChecksumError
 
@@ -82,6 +83,16 @@ FUNCTIONS: dict[str, tuple[Any, dict[str, tuple[Any, Any]]]] = {
             "layout": (Layout, "HOSTED"),
             "username": (OPT_STR, None),
             "password": (dagger.Secret | None, None),
+        },
+    ),
+    "check": (
+        str,
+        {
+            "image": (OPT_STR, None),
+            "container": (dagger.Container | None, None),
+            "mode": (list[Mode] | None, None),
+            "arch": (Arch, "AMD64"),
+            "docker_socket": (dagger.Socket | None, None),
         },
     ),
     "updates": (str, {"fail_within": (int | None, None), "hold": (list[str] | None, None), "pins_file": (FILE, None)}),
