@@ -543,20 +543,14 @@ def size_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
         peer = f"{registry}/{SIZE_REPOSITORY}:{peer_ref}"
         context = tmp / "upstream-context"
         context.mkdir()
-        versions = {
-            "RUNNER_VERSION": spec.runner_version,
-            "RUNNER_CONTAINER_HOOKS_VERSION": spec.hooks_version,
-            "HOOKS_NOVOLUME_VERSION": spec.hooks_novolume_version,
-            "DOCKER_VERSION": docker_version,
-            "BUILDX_VERSION": repos.buildx_version,
-        }
         command = size.upstream_build(
             DOCKER,
             tag=peer,
             platform=spec.platform,
             base=base,
             mirror_url=server.url,
-            versions=versions,
+            runner=(spec.runner_version, spec.hooks_version, spec.hooks_novolume_version),
+            docker_cli=(docker_version, repos.buildx_version),
             context=context,
             label=BENCH_LABEL,
         )

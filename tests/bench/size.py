@@ -64,18 +64,21 @@ def upstream_build(
     platform: str,
     base: str,
     mirror_url: str,
-    versions: dict[str, str],
+    runner: tuple[str, str, str],
+    docker_cli: tuple[str, str],
     context: Path,
     label: str | None = None,
 ) -> list[str]:
     """`docker build` of tests/bench/upstream.Dockerfile from the mirror (write_docker_downloads' and the runner's).
 
-    versions: RUNNER_VERSION, RUNNER_CONTAINER_HOOKS_VERSION, HOOKS_NOVOLUME_VERSION, DOCKER_VERSION, BUILDX_VERSION.
+    runner: the runner, hooks and hooks-novolume versions; docker_cli: the docker and buildx versions.
     """
     urls = {"RUNNER": "runner", "HOOKS": "hooks", "DOCKER": "docker", "BUILDX": "buildx"}
+    names = ("RUNNER_VERSION", "RUNNER_CONTAINER_HOOKS_VERSION", "HOOKS_NOVOLUME_VERSION")
     build_args = {
         "BASE_IMAGE": base,
-        **versions,
+        **dict(zip(names, runner, strict=True)),
+        **dict(zip(("DOCKER_VERSION", "BUILDX_VERSION"), docker_cli, strict=True)),
         **{f"{name}_BASE_URL": f"{mirror_url}/{path}" for name, path in urls.items()},
     }
     return [

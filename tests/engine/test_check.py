@@ -232,20 +232,14 @@ async def test_the_upstream_equivalent_image_passes_the_chart_modes(
     tag = f"{registry}/{REPOSITORY}:upstream-amd64"
     context = tmp_path / "context"
     context.mkdir()
-    versions = {
-        "RUNNER_VERSION": node_mirror.runner_version,
-        "RUNNER_CONTAINER_HOOKS_VERSION": node_mirror.hooks_version,
-        "HOOKS_NOVOLUME_VERSION": node_mirror.hooks_novolume_version,
-        "DOCKER_VERSION": docker_version,
-        "BUILDX_VERSION": apt_repos.buildx_version,
-    }
     command = size.upstream_build(
         size.DOCKER,
         tag=tag,
         platform="linux/amd64",
         base=base_image,
         mirror_url=node_mirror.base_url,
-        versions=versions,
+        runner=(node_mirror.runner_version, node_mirror.hooks_version, node_mirror.hooks_novolume_version),
+        docker_cli=(docker_version, apt_repos.buildx_version),
         context=context,
     )
     for step in (command, [size.DOCKER, "push", tag]):

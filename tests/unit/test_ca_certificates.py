@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import base64
-import os
 import ssl
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +15,7 @@ from pipelines.certificates import LOCAL_DIR, file_name
 from pipelines.cli import parser, specs_from_args
 from pipelines.errors import InvalidSpecError
 from pipelines.spec import RunnerSpec, certificate_fingerprint, check_certificates
+from tests.unit.test_cli import client_mode_without_engine
 
 # Two self-signed EC certificates made with openssl req -x509 for these tests (no key is kept anywhere).
 CA = """-----BEGIN CERTIFICATE-----
@@ -129,18 +127,9 @@ def test_client_mode_names_a_file_it_cannot_read(tmp_path: Path) -> None:
 
 
 def test_client_mode_exits_1_naming_a_refused_file_before_connecting(tmp_path: Path) -> None:
-    # A child process with no engine configured: reaching the engine would fail differently.
     bad = tmp_path / "bad.pem"
     bad.write_text(KEY_BLOCK)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("_EXPERIMENTAL_DAGGER", "DAGGER_"))}
-    done = subprocess.run(
-        [sys.executable, "-m", "pipelines", "build", "--ca-certificate", str(bad)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    done = client_mode_without_engine("build", "--ca-certificate", str(bad))
     assert done.returncode == 1, done
     assert f'error: spec: --ca-certificate #1 "{bad}": {EXPECTED}' in done.stderr
     assert "PRIVATE KEY" in done.stderr

@@ -78,18 +78,17 @@ def test_password_must_be_a_reference() -> None:
         check_secret_uri("hunter2")
 
 
-def test_bad_input_exits_1_before_connecting() -> None:
-    # A child process: `python -m pipelines` as users run it, with no engine
-    # configured, so reaching the engine would fail differently.
+def client_mode_without_engine(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m pipelines ARGS` as users run it, in a child process with no engine configured,
+    so that reaching the engine would fail differently from refusing the input."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("_EXPERIMENTAL_DAGGER", "DAGGER_"))}
-    done = subprocess.run(
-        [sys.executable, "-m", "pipelines", "build", "--runner-version", "2.33"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines", *args], capture_output=True, text=True, env=env, timeout=60, check=False
     )
+
+
+def test_bad_input_exits_1_before_connecting() -> None:
+    done = client_mode_without_engine("build", "--runner-version", "2.33")
     assert done.returncode == 1, done
     assert 'error: spec: runner_version "2.33": expected MAJOR.MINOR.PATCH' in done.stderr
     assert "Traceback" not in done.stderr
