@@ -21,6 +21,7 @@ from pipelines import check as image_check
 from pipelines import spec as pins
 from pipelines import updates as upstream_updates
 from pipelines.build import build
+from pipelines.chart import Mode
 from pipelines.checksums import resolve_checksums
 from pipelines.contract import Layout
 from pipelines.errors import RunnerImageError
@@ -237,7 +238,7 @@ class RunnerImage:
             Doc("Image to check as a Container (dagger shell: check --container $(build))"),
         ] = None,
         modes: Annotated[
-            list[image_check.Mode] | None,
+            list[Mode] | None,
             Name("mode"),
             Doc("Chart mode to check, repeatable (default: every mode of the image's layout)"),
         ] = None,

@@ -1,48 +1,44 @@
 """check: any runner image against what ARC's chart, or the ADR's pod spec, does with it, mode by mode.
 
-The chart (gha-runner-scale-set) starts the runner container with
-``command: ["/home/runner/run.sh"]`` as the image's user in every mode. In
-dind mode it adds a ``docker:dind`` sidecar (``dockerd --group=123``) that
-shares ``/var/run/docker.sock``, sets ``DOCKER_HOST`` to it, and copies the
-runner's ``externals/`` with an init container of the same image. In the
-kubernetes modes it points ``ACTIONS_RUNNER_CONTAINER_HOOKS`` at
-``k8s/index.js`` or ``k8s-novolume/index.js``, which the runner starts with
-its own bundled node. The ADR's bring-your-own pod copies ``/actions-runner``
-into an empty volume with ``cp -r /actions-runner/* /runner/`` and runs
-``/runner/run.sh``.
-
-Each check runs that, in throwaway containers of the image, as its user: no
-push, no install, nothing that leaves the engine. The result is one row per
-mode and check; a failure says what was found and what the chart needs.
+Each check runs what the chart runs (pipelines/chart.py), in throwaway
+containers of the image, as its user: no push, no install, nothing that
+leaves the engine. The result is one row per mode and check; a failure says
+what was found and what the chart needs.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import enum
 import functools
 import re
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import dagger
 
 from pipelines.assemble import LAYOUT_LABEL, OCI
+from pipelines.chart import (
+    CHART_RUN_SH,
+    DOCKER_GID,
+    DOCKER_HOST,
+    DOCKER_SOCKET,
+    EXTERNALS,
+    HOOKS,
+    INIT_COPY,
+    MINIMAL_DIR,
+    MODES_OF_LAYOUT,
+    POD_RUNNER_DIR,
+    RUNNER_HOME,
+    Mode,
+    parse_mode,
+)
 from pipelines.concurrently import gather
 from pipelines.contract import Layout
-from pipelines.errors import RunnerImageError, refused
+from pipelines.errors import CheckError, refused
+from pipelines.probes import Config, Ran, has_file, outcome, probe, read_config, run
 from pipelines.reference import parse_reference
 from pipelines.spec import runner_arch
 
-RUNNER_HOME = "/home/runner"  # the chart's runner folder: its command is /home/runner/run.sh
-CHART_RUN_SH = f"{RUNNER_HOME}/run.sh"
-DOCKER_GID = 123  # the chart's dind sidecar runs dockerd --group=123
-DOCKER_SOCKET = "/var/run/docker.sock"
-DOCKER_HOST = f"unix://{DOCKER_SOCKET}"
-EXTERNALS = f"{RUNNER_HOME}/externals"  # what dind's init container copies (cp -r .../externals/. ...)
-MINIMAL_DIR = "/actions-runner"  # the ADR's bring-your-own contract
-POD_RUNNER_DIR = "/runner"  # the ADR pod's emptyDir volume
-INIT_COPY = f"cp -r {MINIMAL_DIR}/* {POD_RUNNER_DIR}/"  # the ADR pod's init container, word for word
 VERSION_LABEL = f"{OCI}.version"
 VERSION_LINE = re.compile(r"^\d+\.\d+\.\d+$")
 # What the hook is given on stdin: not JSON, so it stops at its first step,
@@ -50,55 +46,6 @@ VERSION_LINE = re.compile(r"^\d+\.\d+\.\d+$")
 # ::error:: line and exits 1, before it asks Kubernetes anything.
 HOOK_PROBE_INPUT = "runner-image check: not a hook request\n"
 MAX_FOUND = 300  # characters of output quoted in a row
-
-
-class CheckError(RunnerImageError):
-    """An image failed a mode it was checked against (the message holds the table)."""
-
-    stage = "check"
-
-
-# One enum for both doors, as Layout: member names are what `dagger call
-# --mode` matches, ignoring case.
-@dagger.enum_type
-class Mode(enum.StrEnum):
-    """A way ARC's chart (or the ADR's pod spec) runs the image."""
-
-    DEFAULT = "default"
-    """The runner container as the chart runs it, no container mode."""
-
-    DIND = "dind"
-    """containerMode dind: a docker:dind sidecar, the docker CLI in the runner."""
-
-    KUBERNETES = "kubernetes"
-    """containerMode kubernetes: the k8s/ container hooks."""
-
-    KUBERNETES_NOVOLUME = "kubernetes-novolume"
-    """containerMode kubernetes-novolume: the k8s-novolume/ container hooks."""
-
-    MINIMAL = "minimal"
-    """The ADR's bring-your-own pod: /actions-runner copied into an empty volume by an init container."""
-
-
-MODES: tuple[str, ...] = tuple(mode.value for mode in Mode)
-MODES_OF_LAYOUT: Mapping[Layout, tuple[Mode, ...]] = {
-    Layout.HOSTED: (Mode.DEFAULT, Mode.DIND, Mode.KUBERNETES, Mode.KUBERNETES_NOVOLUME),
-    Layout.MINIMAL: (Mode.MINIMAL,),
-}
-HOOKS = {
-    Mode.KUBERNETES: f"{RUNNER_HOME}/k8s/index.js",
-    Mode.KUBERNETES_NOVOLUME: f"{RUNNER_HOME}/k8s-novolume/index.js",
-}
-
-
-def parse_mode(value: object) -> Mode:
-    """The Mode named by value (a Mode, an enum with .value, or a string in any case, - or _)."""
-    raw = str(getattr(value, "value", value)).lower().replace("_", "-")
-    try:
-        return Mode(raw)
-    except ValueError:
-        msg = f"mode {raw!r}: expected one of {', '.join(MODES)}"
-        raise CheckError(msg) from None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -150,90 +97,6 @@ def _cell(text: str) -> str:
     if len(one_line) > MAX_FOUND:
         one_line = "…" + one_line[-MAX_FOUND:]
     return one_line.replace("|", "\\|") or "—"
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
-class Ran:
-    """What one probe printed (stdout and stderr together) and its exit code (None: it could not start)."""
-
-    code: int | None
-    out: str
-
-    @property
-    def ok(self) -> bool:
-        return self.code == 0
-
-
-async def run(ctr: dagger.Container, args: Sequence[str], *, stdin: str | None = None, entrypoint: bool = False) -> Ran:
-    """args in a container of the image, as its user; never raises for what the command did."""
-    return await outcome(
-        ctr.with_exec(list(args), expect=dagger.ReturnType.ANY, stdin=stdin, use_entrypoint=entrypoint)
-    )
-
-
-async def outcome(ran: dagger.Container) -> Ran:
-    """The output and exit code of ran's last exec (run with expect=ANY)."""
-    try:
-        out, err, code = await ran.stdout(), await ran.stderr(), await ran.exit_code()
-    except dagger.QueryError as e:  # not even started: no such file, wrong architecture, no shell
-        return Ran(code=None, out=str(e))
-    return Ran(code=code, out=f"{out}{err}".strip())
-
-
-async def probe(ctr: dagger.Container, snippets: Mapping[str, str]) -> dict[str, Ran]:
-    """Several shell snippets in one container start (arm64 runs under emulation); each one's output and code."""
-    parts = [
-        f'out=$( {{ {snippet}\n}} 2>&1 ); rc=$?; printf \'@@%s %s\\n%s\\n\' {shlex.quote(name)} "$rc" "$out"'
-        for name, snippet in snippets.items()
-    ]
-    ran = await run(ctr, ["sh", "-c", "\n".join(parts)])
-    if ran.code is None:
-        return dict.fromkeys(snippets, ran)
-    found: dict[str, Ran] = {}
-    for block in ran.out.split("@@")[1:]:
-        head, _, body = block.partition("\n")
-        name, _, code = head.partition(" ")
-        found[name] = Ran(code=int(code) if code.isdigit() else None, out=body.strip())
-    missing = Ran(code=None, out=f"the probe did not finish: {ran.out[-MAX_FOUND:]}")
-    return {name: found.get(name, missing) for name in snippets}
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
-class Config:
-    """The image's config, read without running anything."""
-
-    user: str
-    workdir: str
-    env: Mapping[str, str]
-    entrypoint: tuple[str, ...]
-    default_args: tuple[str, ...]
-    labels: Mapping[str, str]
-
-    @property
-    def allows_root(self) -> bool:
-        return bool(self.env.get("RUNNER_ALLOW_RUNASROOT"))
-
-
-async def read_config(ctr: dagger.Container) -> Config:
-    env = {await v.name(): await v.value() for v in await ctr.env_variables()}
-    labels = {await label.name(): await label.value() for label in await ctr.labels()}
-    return Config(
-        user=await ctr.user(),
-        workdir=(await ctr.workdir()).rstrip("/") or "/",
-        env=env,
-        entrypoint=tuple(await ctr.entrypoint()),
-        default_args=tuple(await ctr.default_args()),
-        labels=labels,
-    )
-
-
-async def has_file(ctr: dagger.Container, path: str) -> bool:
-    """Whether path is a file of the image (read from its filesystem: nothing runs)."""
-    try:
-        await ctr.file(path).size()
-    except dagger.QueryError:
-        return False
-    return True
 
 
 async def image_layout(ctr: dagger.Container, config: Config) -> Layout:

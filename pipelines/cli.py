@@ -25,6 +25,7 @@ from dagger import dag
 from pipelines import check as image_check
 from pipelines import spec as pins
 from pipelines.build import build
+from pipelines.chart import MODES
 from pipelines.contract import DEFAULT_LAYOUT, LAYOUTS, Layout
 from pipelines.download import DownloadPolicy, download_policy
 from pipelines.errors import InvalidSpecError, RunnerImageError, shown
@@ -211,7 +212,7 @@ def parser() -> argparse.ArgumentParser:
         dest="modes",
         action="append",
         type=lambda v: v.lower().replace("_", "-"),  # as `dagger call` matches enum members, ignoring case
-        choices=image_check.MODES,
+        choices=MODES,
         help="chart mode to check, repeatable (default: every mode of the image's layout)",
     )
     k.add_argument("--arch", type=str.lower, choices=pins.ARCHES, default=pins.DEFAULT_ARCH, help="platform to pull")

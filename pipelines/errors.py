@@ -111,3 +111,9 @@ class StalePinError(RunnerImageError):
     """A pinned runner is about to stop receiving jobs (updates --fail-within)."""
 
     stage = "updates"
+
+
+class CheckError(RunnerImageError):
+    """An image failed a mode it was checked against (the message holds the table), or check's input is bad."""
+
+    stage = "check"

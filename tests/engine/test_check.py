@@ -18,7 +18,8 @@ import anyio
 import dagger
 import pytest
 
-from pipelines.check import MODES_OF_LAYOUT, Mode, Report, check_image
+from pipelines.chart import MODES_OF_LAYOUT, Mode
+from pipelines.check import Report, check_image
 from pipelines.contract import Layout
 from pipelines.spec import RunnerSpec
 from pipelines.verify import Archives, build_and_test

@@ -6,23 +6,12 @@ import re
 
 import pytest
 
-from pipelines.check import (
-    MODES,
-    MODES_OF_LAYOUT,
-    CheckError,
-    Config,
-    Mode,
-    Ran,
-    Report,
-    Row,
-    judged,
-    parse_mode,
-    user_row,
-    verdict,
-    version_row,
-)
+from pipelines.chart import MODES, MODES_OF_LAYOUT, Mode, parse_mode
+from pipelines.check import Report, Row, judged, user_row, verdict, version_row
 from pipelines.cli import parser
 from pipelines.contract import Layout
+from pipelines.errors import CheckError
+from pipelines.probes import Config, Ran
 
 
 def config(user: str = "runner", **env: str) -> Config:

@@ -23,7 +23,7 @@ from dagger.mod._utils import extract_enum_member_doc, get_doc
 
 from ci.main import Arch, Layout, RunnerImage, reported
 from pipelines import spec as pins
-from pipelines.check import Mode
+from pipelines.chart import Mode
 from pipelines.contract import LAYOUTS
 from pipelines.errors import ChecksumError
 
