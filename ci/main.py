@@ -247,11 +247,20 @@ class RunnerImage:
             dagger.Socket | None,
             Doc("A Docker daemon's socket for dind's daemon check, e.g. /var/run/docker.sock"),
         ] = None,
+        username: Annotated[str | None, Doc("Registry user, to pull --image")] = None,
+        password: Annotated[dagger.Secret | None, Doc("Registry password or token, to pull --image")] = None,
     ) -> str:
         """Check an image against what ARC's chart does in each mode; a table, failing if any check fails."""
         with self.handled():
             return await image_check.check(
-                dag, image=image, container=container, modes=modes, arch=arch.value, docker_socket=docker_socket
+                dag,
+                image=image,
+                container=container,
+                modes=modes,
+                arch=arch.value,
+                docker_socket=docker_socket,
+                username=username,
+                password=password,
             )
 
     @dagger.function

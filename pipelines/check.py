@@ -351,9 +351,16 @@ def verdict(report: Report) -> str:
 
 
 async def image_to_check(
-    client: dagger.Client, *, image: str | None, container: dagger.Container | None, arch: str
+    client: dagger.Client,
+    *,
+    image: str | None,
+    container: dagger.Container | None,
+    arch: str,
+    username: str | None = None,
+    password: dagger.Secret | None = None,
 ) -> tuple[dagger.Container, str]:
-    """The container to check and its name in the report: --image pulled for arch, or --container as given."""
+    """The container to check and its name in the report: --image pulled for arch (logged in if asked), or
+    --container as given."""
     if (image is None) == (container is None):
         msg = "image: expected exactly one of --image REF (a registry's image) and --container (e.g. build's)"
         raise CheckError(msg)
@@ -362,7 +369,10 @@ async def image_to_check(
     ref = str(parse_reference(image, name="image"))
     runner_arch(arch)  # refuses an unknown arch, naming the two
     platform = f"linux/{arch}"
-    ctr = client.container(platform=dagger.Platform(platform)).from_(ref)
+    ctr = client.container(platform=dagger.Platform(platform))
+    if username is not None and password is not None:
+        ctr = ctr.with_registry_auth(ref, username, password)
+    ctr = ctr.from_(ref)
     try:
         await ctr.sync()
     except dagger.QueryError as e:
@@ -379,8 +389,11 @@ async def check(
     modes: Sequence[Mode | str] | None = None,
     arch: str = "amd64",
     docker_socket: dagger.Socket | None = None,
+    username: str | None = None,
+    password: dagger.Secret | None = None,
 ) -> str:
     """`check` through either door: the report's table, or a CheckError holding it when a check failed."""
     asked = [parse_mode(m) for m in modes] if modes else None
-    ctr, name = await image_to_check(client, image=image, container=container, arch=arch)
+    login = {"username": username, "password": password}
+    ctr, name = await image_to_check(client, image=image, container=container, arch=arch, **login)
     return verdict(await check_image(client, ctr, name=name, modes=asked, docker_socket=docker_socket))

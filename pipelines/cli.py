@@ -217,6 +217,8 @@ def parser() -> argparse.ArgumentParser:
     )
     k.add_argument("--arch", type=str.lower, choices=pins.ARCHES, default=pins.DEFAULT_ARCH, help="platform to pull")
     k.add_argument("--docker-socket", metavar="PATH", help="a Docker daemon's socket for dind's daemon check")
+    k.add_argument("--username", help="registry user, to pull --image")
+    k.add_argument("--password", metavar="env://VAR", help="registry password, as env://VAR or file://PATH")
     return top
 
 
@@ -374,11 +376,19 @@ async def run_merge(args: argparse.Namespace, password: str | None) -> str:
         )
 
 
-async def run_check(args: argparse.Namespace) -> str:
+async def run_check(args: argparse.Namespace, password: str | None) -> str:
     """The check subcommand: one image from a registry, the modes asked (default: its layout's)."""
     async with engine_session(args.engine_timeout):
         socket = dag.host().unix_socket(args.docker_socket) if args.docker_socket else None
-        return await image_check.check(dag, image=args.image, modes=args.modes, arch=args.arch, docker_socket=socket)
+        return await image_check.check(
+            dag,
+            image=args.image,
+            modes=args.modes,
+            arch=args.arch,
+            docker_socket=socket,
+            username=args.username,
+            password=dag.secret(password) if password else None,
+        )
 
 
 async def run(args: argparse.Namespace) -> str:
@@ -387,7 +397,7 @@ async def run(args: argparse.Namespace) -> str:
     if args.command == "merge":
         return await run_merge(args, password)
     if args.command == "check":
-        return await run_check(args)
+        return await run_check(args, password)
     policy = DownloadPolicy(attempts=args.download_attempts, timeout=args.download_timeout)
     with download_policy(policy):
         return await _run(args, specs_from_args(args), password)

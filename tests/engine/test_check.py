@@ -294,3 +294,26 @@ async def test_the_readme_line_chains_a_step_after_build_then_checks_it(
     done = await dagger_cli("-c", f"{chain} | with-exec -- git config --system safe.directory | stdout")
     assert done.returncode == 0, done
     assert done.stdout.strip() == "*"
+
+
+async def test_an_image_behind_a_registry_login(
+    dag: dagger.Client,
+    node_mirror: fixtures.ReleaseMirror,
+    base_image: str,
+    apt_repos: AptRepos,
+    auth_registry: tuple[str, str, str],
+) -> None:
+    """`check --image REF --username U --password env:VAR`; without them the pull is refused, naming the image."""
+    address, user, password = auth_registry
+    good = await build(dag, our_spec(node_mirror, base_image, apt_repos, "amd64", Layout.MINIMAL), apt_repos)
+    ref = f"{address}/{REPOSITORY}:private-minimal"
+    await good.with_registry_auth(ref, user, dag.set_secret("check-push", password)).publish(ref)
+
+    done = await dagger_cli("call", "check", "--image", ref)
+    assert done.returncode == 1, done
+    assert f'check: image "{ref}": expected an image the engine can pull for linux/amd64' in done.stderr
+    login = ("--username", user, "--password", "env:RIE_CHECK_TOKEN")
+    done = await dagger_cli("call", "check", "--image", ref, *login, env={"RIE_CHECK_TOKEN": password})
+    assert done.returncode == 0, done
+    assert "(minimal layout; modes minimal): every check passed" in done.stdout
+    assert password not in done.stdout + done.stderr

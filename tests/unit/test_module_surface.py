@@ -93,6 +93,8 @@ FUNCTIONS: dict[str, tuple[Any, dict[str, tuple[Any, Any]]]] = {
             "mode": (list[Mode] | None, None),
             "arch": (Arch, "AMD64"),
             "docker_socket": (dagger.Socket | None, None),
+            "username": (OPT_STR, None),
+            "password": (dagger.Secret | None, None),
         },
     ),
     "updates": (str, {"fail_within": (int | None, None), "hold": (list[str] | None, None), "pins_file": (FILE, None)}),
