@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -45,10 +46,14 @@ def test_dagger_io_is_the_vendored_sdk_at_the_path_uv_sources_names() -> None:
     assert LOCKED["dagger-io"]["version"] == "0.0.0"  # the SDK's own source version, never a release
 
 
-def test_every_other_package_is_pinned_to_the_public_index() -> None:
-    """No mirror or local path in the lock: users' runtimes read it against the public index."""
+def test_every_other_package_is_pinned_to_one_public_index() -> None:
+    """No mirror of this machine's or local path in the lock: users' runtimes read it against the public index."""
     registries = {p["source"]["registry"] for p in LOCK["package"] if "registry" in p["source"]}
-    assert registries == {"https://pypi.org/simple"}
+    assert len(registries) == 1, registries
+    (index,) = registries
+    assert index.startswith("https://"), index  # an index, not a folder of wheels
+    configured = {os.environ.get(v) for v in ("PIP_INDEX_URL", "UV_INDEX_URL", "UV_DEFAULT_INDEX")} - {None, ""}
+    assert index not in configured, "uv.lock was made against this machine's own index: relock with uv's default"
     others = {n for n, p in LOCKED.items() if "registry" not in p["source"]}
     assert others == {"dagger-io", PYPROJECT["project"]["name"]}
 
