@@ -329,7 +329,8 @@ async def check_image(
     """Every asked mode (default: each of the image's layout) checked at once; the report, failed or not."""
     config = await read_config(ctr)
     layout = await image_layout(ctr, config)
-    asked = tuple(m for m in Mode if m in {parse_mode(m) for m in modes}) if modes else MODES_OF_LAYOUT[layout]
+    wanted = set(modes or ())  # already Modes: check() parsed them before pulling anything
+    asked = tuple(mode for mode in Mode if mode in wanted) if wanted else MODES_OF_LAYOUT[layout]
     checks = {
         Mode.DEFAULT: functools.partial(check_default, ctr, config),
         Mode.DIND: functools.partial(check_dind, ctr, config, docker_socket),
@@ -393,7 +394,8 @@ async def check(
     password: dagger.Secret | None = None,
 ) -> str:
     """`check` through either door: the report's table, or a CheckError holding it when a check failed."""
-    asked = [parse_mode(m) for m in modes] if modes else None
-    login = {"username": username, "password": password}
-    ctr, name = await image_to_check(client, image=image, container=container, arch=arch, **login)
+    asked = [parse_mode(m) for m in modes] if modes else None  # a bad mode is refused before the pull
+    ctr, name = await image_to_check(
+        client, image=image, container=container, arch=arch, username=username, password=password
+    )
     return verdict(await check_image(client, ctr, name=name, modes=asked, docker_socket=docker_socket))
