@@ -17,24 +17,38 @@ from dagger import Doc, Name, dag
 # name; a unit test fails if an SDK bump moves it.
 from dagger.mod._exceptions import FunctionError
 
-from pipelines import check as image_check
-from pipelines import spec as pins
-from pipelines import updates as upstream_updates
-from pipelines.build import build
-from pipelines.chart import Mode
-from pipelines.checksums import resolve_checksums
-from pipelines.contract import Layout
-from pipelines.errors import RunnerImageError
-from pipelines.merge import merge
-from pipelines.pins import PINS_FILE, PINS_PATH
-from pipelines.pins import parse as parse_pins
-from pipelines.publish import release
-from pipelines.reference import parse_reference
-from pipelines.sbom import SBOM_NAME, sbom
-from pipelines.smoke import smoke_test
-from pipelines.spec import RunnerSpec, check_certificates, spec_from_settings
-from pipelines.upstream import github_token
-from pipelines.verify import Archives, report, verify_all
+from pipelines.audit import check as image_check
+from pipelines.audit.chart import Mode
+from pipelines.current import updates as upstream_updates
+from pipelines.image.build import Archives, build
+from pipelines.network.checksums import resolve_checksums
+from pipelines.network.upstream import github_token
+from pipelines.release.merge import merge
+from pipelines.release.sbom import SBOM_NAME, sbom
+from pipelines.release.smoke import smoke_test
+from pipelines.release.tested import release, report, verify_all
+from pipelines.shared.contract import Layout
+from pipelines.shared.defaults import (
+    BASE_IMAGE,
+    BUILDX_VERSION,
+    DOCKER_APT_URL,
+    DOCKER_KEY_FINGERPRINT,
+    DOCKER_VERSION,
+    GITHUB_API_URL,
+    HOOKS_BASE_URL,
+    HOOKS_NOVOLUME_VERSION,
+    HOOKS_VERSION,
+    RUNNER_BASE_URL,
+    RUNNER_VERSION,
+)
+from pipelines.shared.errors import RunnerImageError
+from pipelines.shared.pem import check_certificates
+from pipelines.shared.pins import PINS_FILE, PINS_PATH
+from pipelines.shared.pins import parse as parse_pins
+from pipelines.shared.reference import parse_reference
+from pipelines.shared.settings import spec_from_settings
+from pipelines.shared.spec import RunnerSpec
+from pipelines.shared.validators import check_base_url, check_version
 
 
 # Member names are what `dagger call` matches flag values against, ignoring
@@ -91,19 +105,19 @@ def reported() -> Iterator[None]:
 class RunnerImage:
     """The actions-runner image for ARC: build, smoke-test, publish."""
 
-    runner_version: Annotated[str, Doc("Runner version, MAJOR.MINOR.PATCH")] = pins.RUNNER_VERSION
+    runner_version: Annotated[str, Doc("Runner version, MAJOR.MINOR.PATCH")] = RUNNER_VERSION
     hooks_version: Annotated[str, Doc("runner-container-hooks release unpacked into k8s/ (kubernetes mode)")] = (
-        pins.HOOKS_VERSION
+        HOOKS_VERSION
     )
     hooks_novolume_version: Annotated[
         str, Doc("runner-container-hooks release (0.8.0+) whose k8s zip is unpacked into k8s-novolume/")
-    ] = pins.HOOKS_NOVOLUME_VERSION
-    base_image: Annotated[str, Doc("Base image for both stages")] = pins.BASE_IMAGE
-    runner_base_url: Annotated[str, Doc("Download base of runner releases (a mirror works)")] = pins.RUNNER_BASE_URL
-    hooks_base_url: Annotated[str, Doc("Download base of hooks releases (a mirror works)")] = pins.HOOKS_BASE_URL
+    ] = HOOKS_NOVOLUME_VERSION
+    base_image: Annotated[str, Doc("Base image for both stages")] = BASE_IMAGE
+    runner_base_url: Annotated[str, Doc("Download base of runner releases (a mirror works)")] = RUNNER_BASE_URL
+    hooks_base_url: Annotated[str, Doc("Download base of hooks releases (a mirror works)")] = HOOKS_BASE_URL
     github_api_url: Annotated[
         str, Doc("GitHub's REST API: published sums of a release, and what updates/bump read (a mirror works)")
-    ] = pins.GITHUB_API_URL
+    ] = GITHUB_API_URL
     github_token: Annotated[
         dagger.Secret | None,
         Doc("Token for every GitHub API read, e.g. env://GITHUB_TOKEN (anonymous: 60 requests an hour per IP)"),
@@ -124,13 +138,11 @@ class RunnerImage:
     docker_cli: Annotated[
         bool, Doc("Install Docker's CLI and buildx plugin in the hosted layout (dind mode), verified by apt")
     ] = True
-    docker_version: Annotated[str, Doc("docker-ce-cli version (Docker's apt repository)")] = pins.DOCKER_VERSION
-    buildx_version: Annotated[str, Doc("docker-buildx-plugin version (Docker's apt repository)")] = pins.BUILDX_VERSION
-    docker_apt_url: Annotated[str, Doc("Docker's apt repositories, <url>/<os id>/ (a mirror works)")] = (
-        pins.DOCKER_APT_URL
-    )
+    docker_version: Annotated[str, Doc("docker-ce-cli version (Docker's apt repository)")] = DOCKER_VERSION
+    buildx_version: Annotated[str, Doc("docker-buildx-plugin version (Docker's apt repository)")] = BUILDX_VERSION
+    docker_apt_url: Annotated[str, Doc("Docker's apt repositories, <url>/<os id>/ (a mirror works)")] = DOCKER_APT_URL
     docker_key_fingerprint: Annotated[str, Doc("Fingerprint of the only key apt may trust for Docker's repository")] = (
-        pins.DOCKER_KEY_FINGERPRINT
+        DOCKER_KEY_FINGERPRINT
     )
     extra_packages: Annotated[
         list[str] | None,
@@ -293,7 +305,7 @@ class RunnerImage:
                 addresses,
                 arches=[a.value for a in arches or list(Arch)],
                 layout=layout,
-                runner_version=pins.check_version("runner_version", self.runner_version),
+                runner_version=check_version("runner_version", self.runner_version),
                 username=username,
                 password=password,
             )
@@ -342,8 +354,8 @@ class RunnerImage:
         text = await pins_file.contents() if pins_file else PINS_FILE.read_text(encoding="utf-8")
         pinned = parse_pins(text, where="the file given as --pins-file" if pins_file else PINS_PATH)
         sources = upstream_updates.Sources(
-            github_api_url=pins.check_base_url("github_api_url", self.github_api_url),
-            docker_apt_url=pins.check_base_url("docker_apt_url", self.docker_apt_url),
+            github_api_url=check_base_url("github_api_url", self.github_api_url),
+            docker_apt_url=check_base_url("docker_apt_url", self.docker_apt_url),
             holds=upstream_updates.holds(pinned, holds),
         )
         # The base is read where the build reads it (--base-image); bump never rewrites it.

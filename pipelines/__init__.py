@@ -1,13 +1,17 @@
-"""The runner image pipeline as a plain library, one module per stage.
+"""The runner image pipeline as a plain library, in rooms by job.
 
-spec -> checksums -> fetch -> unpack -> assemble (docker_cli for dind mode) ->
-smoke -> publish; build composes the first five, verify builds and
-smoke-tests several specs at once.
-Every stage takes the Dagger client first (``dagger.dag`` in module mode).
+shared (the spec, contract, labels, pins, errors) is taken by every room;
+network reads from outside; image builds (base -> fetch -> unpack -> system
+-> assemble, composed by image/build.py); release smoke-tests, publishes,
+merges and describes a built image; audit checks any image against ARC's
+chart; current compares the pins with upstream; client is the command line.
+Each room's __init__ says what it may import (tests/unit/test_rooms.py holds
+them to it). Every stage takes the Dagger client first (``dagger.dag`` in
+module mode).
 """
 
-from pipelines.contract import ImageContract, Layout
-from pipelines.errors import (
+from pipelines.shared.contract import ImageContract, Layout
+from pipelines.shared.errors import (
     ArchiveError,
     ChecksumError,
     DownloadError,
@@ -21,7 +25,7 @@ from pipelines.errors import (
     StalePinError,
     UpstreamError,
 )
-from pipelines.spec import RunnerSpec
+from pipelines.shared.spec import RunnerSpec
 
 __all__ = [
     "ArchiveError",

@@ -1,7 +1,7 @@
-"""``python -m pipelines``: see pipelines.cli."""
+"""``python -m pipelines``: see pipelines.client.cli."""
 
 import sys
 
-from pipelines.cli import main
+from pipelines.client.cli import main
 
 sys.exit(main())

@@ -61,10 +61,10 @@ import dagger
 import gql.utilities  # the SDK's GraphQL client: its schema query is the one timed here
 import graphql
 
-from pipelines.build import Archives, build
-from pipelines.contract import Layout
-from pipelines.spec import RunnerSpec
-from pipelines.verify import verify_all
+from pipelines.image.build import Archives, build
+from pipelines.release.tested import verify_all
+from pipelines.shared.contract import Layout
+from pipelines.shared.spec import RunnerSpec
 from tests.bench import size
 from tests.engine import fixtures
 

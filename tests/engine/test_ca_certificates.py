@@ -18,12 +18,12 @@ from pathlib import Path
 import dagger
 import pytest
 
-from pipelines.assemble import CA_CERTIFICATES_LABEL
-from pipelines.certificates import STORE, with_ca_certificates
-from pipelines.contract import Layout
-from pipelines.errors import CertificateError
-from pipelines.spec import certificate_fingerprint
-from pipelines.verify import build_and_test
+from pipelines.image.certificates import STORE, with_ca_certificates
+from pipelines.release.tested import build_and_test
+from pipelines.shared.contract import Layout
+from pipelines.shared.errors import CertificateError
+from pipelines.shared.labels import CA_CERTIFICATES_LABEL
+from pipelines.shared.pem import certificate_fingerprint
 from tests.engine.fixtures import ReleaseMirror
 from tests.engine.test_dagger_call import dagger as dagger_cli
 from tests.engine.test_dagger_call import local_settings

@@ -18,11 +18,13 @@ import anyio
 import dagger
 import pytest
 
-from pipelines.chart import MODES_OF_LAYOUT, Mode
-from pipelines.check import Report, check_image
-from pipelines.contract import Layout
-from pipelines.spec import RunnerSpec
-from pipelines.verify import Archives, build_and_test
+from pipelines.audit.chart import MODES_OF_LAYOUT, Mode
+from pipelines.audit.check import check_image
+from pipelines.audit.report import Report
+from pipelines.image.build import Archives
+from pipelines.release.tested import build_and_test
+from pipelines.shared.contract import Layout
+from pipelines.shared.spec import RunnerSpec
 from tests.bench import size
 from tests.engine import fixtures
 from tests.engine.apt_repo import AptRepos

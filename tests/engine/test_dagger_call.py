@@ -20,7 +20,7 @@ import anyio
 import pytest
 import yaml
 
-from pipelines.pins import PINS
+from pipelines.shared.pins import PINS
 from tests.engine.apt_repo import AptRepos
 from tests.engine.fixtures import ReleaseMirror
 from tests.engine.registry import Registry, read_index

@@ -15,10 +15,11 @@ from pathlib import Path
 import dagger
 import pytest
 
-from pipelines.contract import Layout
-from pipelines.errors import ChecksumError, PackageError
-from pipelines.spec import RunnerSpec
-from pipelines.verify import Archives, Verified, build_and_test
+from pipelines.image.build import Archives
+from pipelines.release.tested import Verified, build_and_test
+from pipelines.shared.contract import Layout
+from pipelines.shared.errors import ChecksumError, PackageError
+from pipelines.shared.spec import RunnerSpec
 from tests.engine.apt_repo import AptRepos, run
 from tests.engine.fixtures import EXTERNALS_NODE_PATH, ReleaseMirror
 from tests.engine.test_pipeline import make_spec, sh

@@ -21,14 +21,15 @@ import anyio
 import dagger
 import pytest
 
-from pipelines.checksums import fetch_release_digests, runner_asset
-from pipelines.contract import Layout
-from pipelines.docker_cli import DockerRepo, download_key
-from pipelines.download import DownloadPolicy, download_policy
-from pipelines.errors import ChecksumError, DownloadError
-from pipelines.fetch import digest_matches, fetch_asset
-from pipelines.publish import release
-from pipelines.spec import RunnerSpec
+from pipelines.image.docker_repo import DockerRepo, download_key
+from pipelines.image.fetch import digest_matches, fetch_asset
+from pipelines.network.checksums import runner_asset
+from pipelines.network.download import DownloadPolicy, download_policy
+from pipelines.network.published import fetch_release_digests
+from pipelines.release.tested import release
+from pipelines.shared.contract import Layout
+from pipelines.shared.errors import ChecksumError, DownloadError
+from pipelines.shared.spec import RunnerSpec
 from tests.engine import faults
 from tests.engine.faults import FaultServer
 from tests.engine.fixtures import RELEASE_API_PATH, ReleaseMirror, client_mode_flags
@@ -111,7 +112,7 @@ async def test_transient_fault_twice_is_retried_and_the_download_succeeds(
     path = path_of(spec.runner_url)
     faulty.script(path, fault, fault)
 
-    with caplog.at_level(logging.WARNING, logger="pipelines.download"):
+    with caplog.at_level(logging.WARNING, logger="pipelines.network.download"):
         file = await fetch_asset(dag, spec, runner_asset(spec), policy=QUICK)
 
     assert faulty.hits(path) == 3

@@ -20,7 +20,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from pipelines.cli import ENGINE_GONE_EXIT
+from pipelines.client.session import ENGINE_GONE_EXIT
 from tests.engine import faults
 from tests.engine.faults import ConnectionCutter, FaultServer
 from tests.engine.fixtures import ReleaseMirror, client_mode_flags

@@ -18,7 +18,7 @@ import dagger
 import pytest
 
 from ci.main import Arch, Layout, RunnerImage
-from pipelines.contract import HOSTED_CONTRACT
+from pipelines.shared.contract import HOSTED_CONTRACT
 from tests.engine.fixtures import ReleaseMirror, client_mode_flags
 from tests.engine.registry import Registry, read_index
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dagger
 import pytest
 
-from pipelines.assemble import EXTRA_PACKAGES_LABEL
-from pipelines.contract import Layout
-from pipelines.verify import build_and_test
+from pipelines.release.tested import build_and_test
+from pipelines.shared.contract import Layout
+from pipelines.shared.labels import EXTRA_PACKAGES_LABEL
 from tests.engine.fixtures import ReleaseMirror
 from tests.engine.test_dagger_call import dagger as dagger_cli
 from tests.engine.test_dagger_call import local_settings

@@ -12,11 +12,11 @@ import logging
 import dagger
 import pytest
 
-from pipelines.checksums import fetch_release_digests
-from pipelines.contract import Layout
-from pipelines.errors import ChecksumError, DownloadError, UpstreamError
-from pipelines.fetch import fetch_runner
-from pipelines.verify import build_and_test
+from pipelines.image.fetch import fetch_runner
+from pipelines.network.published import fetch_release_digests
+from pipelines.release.tested import build_and_test
+from pipelines.shared.contract import Layout
+from pipelines.shared.errors import ChecksumError, DownloadError, UpstreamError
 from tests.engine.fixtures import RELEASE_API_PATH, ReleaseMirror
 from tests.engine.test_pipeline import make_spec
 
@@ -49,7 +49,7 @@ async def test_opt_out_skips_the_comparison_but_warns(
     spec = make_spec(mirror, base_image, "amd64", Layout.HOSTED, runner_version="9.9.9", allow_unverified=True)
     spec = dataclasses.replace(spec, runner_sha256=None)
 
-    with caplog.at_level(logging.WARNING, logger="pipelines.fetch"):
+    with caplog.at_level(logging.WARNING, logger="pipelines.image.fetch"):
         file = await fetch_runner(dag, spec)
 
     assert await file.size() == 9

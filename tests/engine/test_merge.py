@@ -13,10 +13,10 @@ import anyio
 import dagger
 import pytest
 
-from pipelines.contract import Layout
-from pipelines.errors import MergeError
-from pipelines.merge import merge
-from pipelines.publish import release
+from pipelines.release.merge import merge
+from pipelines.release.tested import release
+from pipelines.shared.contract import Layout
+from pipelines.shared.errors import MergeError
 from tests.engine.fixtures import ReleaseMirror
 from tests.engine.registry import Registry, read_index
 from tests.engine.test_pipeline import make_spec

@@ -9,11 +9,10 @@ import uuid
 import dagger
 import pytest
 
-from pipelines.contract import CONTRACTS, Layout
-from pipelines.errors import ArchiveError, ChecksumError, DownloadError
-from pipelines.publish import release
-from pipelines.spec import RunnerSpec
-from pipelines.verify import build_and_test
+from pipelines.release.tested import build_and_test, release
+from pipelines.shared.contract import CONTRACTS, Layout
+from pipelines.shared.errors import ArchiveError, ChecksumError, DownloadError
+from pipelines.shared.spec import RunnerSpec
 from tests.engine.fixtures import HOOKS_INDEX_JS, ReleaseMirror
 from tests.engine.registry import Registry, read_index
 
@@ -113,7 +112,7 @@ async def test_built_image_meets_its_contract(
         assert await sh(ctr, "id -gn") == "runner"  # primary group, as upstream's adduser makes it
         assert await sh(ctr, f"stat -c '%a %U:%G' {root}") == "755 runner:docker"  # not upstream's 777
         assert await ctr.env_variable("ImageOS") == "debian12"  # from the base's os-release
-        # Packages resolved and downloaded off the target platform, installed in it (pipelines/packages.py):
+        # Packages resolved and downloaded off the target platform, installed in it (pipelines/image/apt.py):
         # the target's arch, dependencies marked automatic as a one-step install leaves them, nothing left over.
         installed = await sh(ctr, "dpkg-query -W -f '${Package} ${Architecture}\\n' git jq sudo curl perl")
         assert installed.splitlines() == [f"{p} {arch}" for p in ("curl", "git", "jq", "perl", "sudo")]

@@ -19,11 +19,11 @@ import anyio
 import dagger
 import pytest
 
-from pipelines.contract import Layout
-from pipelines.download import DownloadPolicy, download_policy
-from pipelines.errors import PublishError
-from pipelines.publish import release
-from pipelines.spec import RunnerSpec
+from pipelines.network.download import DownloadPolicy, download_policy
+from pipelines.release.tested import release
+from pipelines.shared.contract import Layout
+from pipelines.shared.errors import PublishError
+from pipelines.shared.spec import RunnerSpec
 from tests.engine.fixtures import ReleaseMirror
 from tests.engine.registry import Registry, read_index
 from tests.engine.registry_proxy import BLOB_PUT, MANIFEST_PUT, RegistryProxy, Rule, failing

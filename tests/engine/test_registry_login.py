@@ -7,9 +7,9 @@ import uuid
 import dagger
 import pytest
 
-from pipelines.contract import Layout
-from pipelines.errors import PublishError
-from pipelines.publish import release
+from pipelines.release.tested import release
+from pipelines.shared.contract import Layout
+from pipelines.shared.errors import PublishError
 from tests.engine.fixtures import ReleaseMirror
 from tests.engine.registry import Registry, read_index
 from tests.engine.test_pipeline import make_spec

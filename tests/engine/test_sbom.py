@@ -9,11 +9,11 @@ import shutil
 import dagger
 import pytest
 
-from pipelines.build import build
-from pipelines.checksums import resolve_checksums
-from pipelines.contract import Layout
-from pipelines.errors import SbomError
-from pipelines.sbom import sbom
+from pipelines.image.build import build
+from pipelines.network.checksums import resolve_checksums
+from pipelines.release.sbom import sbom
+from pipelines.shared.contract import Layout
+from pipelines.shared.errors import SbomError
 from tests.engine.fixtures import ReleaseMirror
 from tests.engine.test_pipeline import make_spec
 

@@ -19,7 +19,7 @@ import anyio
 import pytest
 import yaml
 
-from pipelines.pins import PINS, PINS_FILE, parse
+from pipelines.shared.pins import PINS, PINS_FILE, parse
 from tests.engine.fake_upstream import (
     Answer,
     FakeUpstream,

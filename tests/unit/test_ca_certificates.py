@@ -10,11 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.assemble import CA_CERTIFICATES_LABEL, labels
-from pipelines.certificates import LOCAL_DIR, file_name
-from pipelines.cli import parser, specs_from_args
-from pipelines.errors import InvalidSpecError
-from pipelines.spec import RunnerSpec, certificate_fingerprint, check_certificates
+from pipelines.client.cli import specs_from_args
+from pipelines.client.flags import parser
+from pipelines.image.assemble import labels
+from pipelines.image.certificates import LOCAL_DIR, file_name
+from pipelines.shared.errors import InvalidSpecError
+from pipelines.shared.labels import CA_CERTIFICATES_LABEL
+from pipelines.shared.pem import certificate_fingerprint, check_certificates
+from pipelines.shared.spec import RunnerSpec
 from tests.unit.test_cli import client_mode_without_engine
 
 # Two self-signed EC certificates made with openssl req -x509 for these tests (no key is kept anywhere).

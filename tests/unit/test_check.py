@@ -6,12 +6,13 @@ import re
 
 import pytest
 
-from pipelines.chart import MODES, MODES_OF_LAYOUT, Mode, parse_mode
-from pipelines.check import Report, Row, judged, user_row, verdict, version_row
-from pipelines.cli import parser
-from pipelines.contract import Layout
-from pipelines.errors import CheckError
-from pipelines.probes import Config, Ran
+from pipelines.audit.chart import MODES, MODES_OF_LAYOUT, Mode, parse_mode
+from pipelines.audit.modes import user_row, version_row
+from pipelines.audit.probes import Config, Ran
+from pipelines.audit.report import Report, Row, judged, verdict
+from pipelines.client.flags import parser
+from pipelines.shared.contract import Layout
+from pipelines.shared.errors import CheckError
 
 
 def config(user: str = "runner", **env: str) -> Config:

@@ -7,19 +7,11 @@ import json
 
 import pytest
 
-from pipelines.checksums import (
-    checksum_needs,
-    parse_release_assets,
-    parse_release_notes,
-    parse_sums_section,
-    pinned_hooks_sha256,
-    pinned_runner_sha256,
-    release_api_url,
-    select_checksum,
-)
-from pipelines.errors import ChecksumError
-from pipelines.pins import PINS
-from pipelines.spec import RunnerSpec
+from pipelines.network.checksums import checksum_needs, pinned_hooks_sha256, pinned_runner_sha256, select_checksum
+from pipelines.network.published import parse_release_assets, parse_release_notes, parse_sums_section, release_api_url
+from pipelines.shared.errors import ChecksumError
+from pipelines.shared.pins import PINS
+from pipelines.shared.spec import RunnerSpec
 
 X64 = "70920811a4f8ad4328818682bca5c6469c1c942fab52448868071d0063816613"
 ARM64 = "9b1dc70626422526e3c94767cf024896beb15da5342a3f4819bf2feac13e0393"

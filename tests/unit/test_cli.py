@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-from pipelines.cli import check_secret_uri, parser, specs_from_args
-from pipelines.errors import InvalidSpecError
-from pipelines.spec import RUNNER_VERSION
+from pipelines.client.cli import specs_from_args
+from pipelines.client.flags import check_secret_uri, parser
+from pipelines.shared.defaults import RUNNER_VERSION
+from pipelines.shared.errors import InvalidSpecError
 
 
 def specs(*argv: str) -> list[tuple[str, str]]:

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.assemble import labels
-from pipelines.docker_cli import (
+from pipelines.image.apt import download_script
+from pipelines.image.assemble import labels
+from pipelines.image.docker_repo import (
     KEYRING,
     check_key,
     docker_repo,
     packages,
     primary_fingerprints,
 )
-from pipelines.errors import ChecksumError, InvalidSpecError
-from pipelines.packages import download_script
-from pipelines.pins import PINS
-from pipelines.smoke import docker_cli_problem
-from pipelines.spec import DOCKER_KEY_FINGERPRINT, RunnerSpec
+from pipelines.release.smoke import docker_cli_problem
+from pipelines.shared.defaults import DOCKER_KEY_FINGERPRINT
+from pipelines.shared.errors import ChecksumError, InvalidSpecError
+from pipelines.shared.pins import PINS
+from pipelines.shared.spec import RunnerSpec
 
 NOBLE = {"ID": "ubuntu", "VERSION_ID": "24.04", "VERSION_CODENAME": "noble"}
 BOOKWORM = {"ID": "debian", "VERSION_ID": "12", "VERSION_CODENAME": "bookworm"}

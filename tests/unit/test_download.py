@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.cli import parser
-from pipelines.download import (
+from pipelines.client.flags import parser
+from pipelines.network.download import (
     DEFAULT_POLICY,
     MAX_ATTEMPTS,
     DownloadPolicy,
@@ -24,7 +24,7 @@ from pipelines.download import (
     is_transient,
     with_retries,
 )
-from pipelines.errors import InvalidSpecError
+from pipelines.shared.errors import InvalidSpecError
 
 TRANSIENT = [
     "invalid response status 503 Service Unavailable",

@@ -6,8 +6,9 @@ import dagger
 import pytest
 from gql.transport.exceptions import TransportConnectionFailed
 
-from pipelines.cli import EngineUnreachable, engine_gone, engine_gone_message, engine_unreachable_message, parser
-from pipelines.errors import DownloadError
+from pipelines.client.flags import parser
+from pipelines.client.session import EngineUnreachable, engine_gone, engine_gone_message, engine_unreachable_message
+from pipelines.shared.errors import DownloadError
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.assemble import EXTRA_PACKAGES_LABEL, labels
-from pipelines.errors import InvalidSpecError
-from pipelines.spec import RunnerSpec
+from pipelines.image.assemble import labels
+from pipelines.shared.errors import InvalidSpecError
+from pipelines.shared.labels import EXTRA_PACKAGES_LABEL
+from pipelines.shared.spec import RunnerSpec
 
 
 def test_names_and_versions_are_kept_in_order_and_labelled() -> None:

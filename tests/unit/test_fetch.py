@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from pipelines.fetch import (
+from pipelines.image.fetch import (
     digest_matches,
     download_error_message,
     engine_digest,
@@ -14,8 +14,8 @@ from pipelines.fetch import (
     runner_asset,
     source,
 )
-from pipelines.pins import PINS
-from pipelines.spec import RunnerSpec
+from pipelines.shared.pins import PINS
+from pipelines.shared.spec import RunnerSpec
 
 TARBALL = b"\x1f\x8b pretend this is a runner tarball" * 100
 ERROR_BODY = b"Not Found"

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ci.main import RunnerImage
-from pipelines.cli import parser
+from pipelines.client.flags import parser
 
 OBJECT = RunnerImage.__dagger_object_type__  # type: ignore[attr-defined]
 # Functions client mode has as subcommands; the rest are module-only, on purpose:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.contract import Layout
-from pipelines.errors import MergeError
-from pipelines.merge import Source, check_inputs, check_sources, merge
+from pipelines.release.merge import Source, check_inputs, check_sources, merge
+from pipelines.shared.contract import Layout
+from pipelines.shared.errors import MergeError
 
 REF = "ghcr.io/o/runner:staging"
 

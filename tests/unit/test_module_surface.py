@@ -22,10 +22,23 @@ from dagger.mod._exceptions import ModuleError
 from dagger.mod._utils import extract_enum_member_doc, get_doc
 
 from ci.main import Arch, Layout, RunnerImage, reported
-from pipelines import spec as pins
-from pipelines.chart import Mode
-from pipelines.contract import LAYOUTS
-from pipelines.errors import ChecksumError
+from pipelines.audit.chart import Mode
+from pipelines.shared import defaults
+from pipelines.shared.contract import LAYOUTS
+from pipelines.shared.defaults import (
+    BASE_IMAGE,
+    BUILDX_VERSION,
+    DOCKER_APT_URL,
+    DOCKER_KEY_FINGERPRINT,
+    DOCKER_VERSION,
+    GITHUB_API_URL,
+    HOOKS_BASE_URL,
+    HOOKS_NOVOLUME_VERSION,
+    HOOKS_VERSION,
+    RUNNER_BASE_URL,
+    RUNNER_VERSION,
+)
+from pipelines.shared.errors import ChecksumError
 
 OPT_STR = str | None
 FILE = dagger.File | None
@@ -34,13 +47,13 @@ ARCHES = list[Arch] | None
 # API name -> (type, default as the engine receives it (JSON), or REQUIRED)
 REQUIRED = object()
 CONSTRUCTOR: dict[str, tuple[Any, Any]] = {
-    "runner_version": (str, pins.RUNNER_VERSION),
-    "hooks_version": (str, pins.HOOKS_VERSION),
-    "hooks_novolume_version": (str, pins.HOOKS_NOVOLUME_VERSION),
-    "base_image": (str, pins.BASE_IMAGE),
-    "runner_base_url": (str, pins.RUNNER_BASE_URL),
-    "hooks_base_url": (str, pins.HOOKS_BASE_URL),
-    "github_api_url": (str, pins.GITHUB_API_URL),
+    "runner_version": (str, RUNNER_VERSION),
+    "hooks_version": (str, HOOKS_VERSION),
+    "hooks_novolume_version": (str, HOOKS_NOVOLUME_VERSION),
+    "base_image": (str, BASE_IMAGE),
+    "runner_base_url": (str, RUNNER_BASE_URL),
+    "hooks_base_url": (str, HOOKS_BASE_URL),
+    "github_api_url": (str, GITHUB_API_URL),
     "github_token": (dagger.Secret | None, None),
     "runner_checksum": (list[str] | None, None),
     "hooks_checksum": (OPT_STR, None),
@@ -48,10 +61,10 @@ CONSTRUCTOR: dict[str, tuple[Any, Any]] = {
     "allow_unverified": (bool, False),
     "novolume_hooks": (bool, True),
     "docker_cli": (bool, True),
-    "docker_version": (str, pins.DOCKER_VERSION),
-    "buildx_version": (str, pins.BUILDX_VERSION),
-    "docker_apt_url": (str, pins.DOCKER_APT_URL),
-    "docker_key_fingerprint": (str, pins.DOCKER_KEY_FINGERPRINT),
+    "docker_version": (str, DOCKER_VERSION),
+    "buildx_version": (str, BUILDX_VERSION),
+    "docker_apt_url": (str, DOCKER_APT_URL),
+    "docker_key_fingerprint": (str, DOCKER_KEY_FINGERPRINT),
     "extra_package": (list[str] | None, None),
     "ca_certificate": (list[dagger.File] | None, None),
     "runner_archive": (FILE, None),
@@ -155,7 +168,7 @@ def test_every_type_is_one_the_engine_accepts(name: str) -> None:
 
 
 def test_enums_match_the_library_and_are_documented() -> None:
-    assert [a.value for a in Arch] == list(pins.ARCHES)
+    assert [a.value for a in Arch] == list(defaults.ARCHES)
     assert [layout.value for layout in Layout] == list(LAYOUTS)
     for enum_cls in (Arch, Layout):
         assert get_doc(enum_cls)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.assemble import HOSTED_PACKAGES
-from pipelines.packages import DEBS, DEPENDENCIES, TARGET_STATUS, apt_options, download_script, install_script
+from pipelines.image.apt import DEBS, DEPENDENCIES, TARGET_STATUS, apt_options, download_script, install_script
+from pipelines.image.system import HOSTED_PACKAGES
 
 
 @pytest.mark.parametrize("arch", ["amd64", "arm64"])

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.errors import InvalidSpecError
-from pipelines.pins import KEYS, PINS, PINS_FILE, load, parse, rewrite
-from pipelines.reference import parse_reference
-from pipelines.spec import RUNNER_ARCH, RunnerSpec, check_sha256, check_version
+from pipelines.shared.defaults import RUNNER_ARCH
+from pipelines.shared.errors import InvalidSpecError
+from pipelines.shared.pins import KEYS, PINS, PINS_FILE, load, parse, rewrite
+from pipelines.shared.reference import parse_reference
+from pipelines.shared.spec import RunnerSpec
+from pipelines.shared.validators import check_sha256, check_version
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = PINS_FILE.read_text(encoding="utf-8")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from pipelines.sbom import DOCUMENT_ID, syft_command, with_archives
-from pipelines.spec import RunnerSpec
+from pipelines.release.sbom import DOCUMENT_ID, syft_command, with_archives
+from pipelines.shared.spec import RunnerSpec
 
 SPEC = RunnerSpec(runner_sha256="a" * 64, hooks_sha256="b" * 64, hooks_novolume_sha256="c" * 64)
 SYFT_DOC = {

@@ -7,20 +7,13 @@ import types
 
 import pytest
 
-from pipelines.contract import Layout
-from pipelines.errors import InvalidSpecError
-from pipelines.reference import parse_reference
-from pipelines.spec import (
-    BASE_IMAGE,
-    HOOKS_NOVOLUME_VERSION,
-    HOOKS_VERSION,
-    RUNNER_VERSION,
-    SHARED_SETTINGS,
-    RunnerSpec,
-    parse_runner_checksums,
-    runner_arch,
-    spec_from_settings,
-)
+from pipelines.shared.contract import Layout
+from pipelines.shared.defaults import BASE_IMAGE, HOOKS_NOVOLUME_VERSION, HOOKS_VERSION, RUNNER_VERSION
+from pipelines.shared.errors import InvalidSpecError
+from pipelines.shared.reference import parse_reference
+from pipelines.shared.settings import SHARED_SETTINGS, parse_runner_checksums, spec_from_settings
+from pipelines.shared.spec import RunnerSpec
+from pipelines.shared.validators import runner_arch
 
 X64_SHA = "70920811a4f8ad4328818682bca5c6469c1c942fab52448868071d0063816613"
 

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.assemble import (
-    HOSTED_PACKAGES,
-    SUDOERS_FILE,
-    SUDOERS_RULE,
-    image_os,
-    labels,
-    parse_os_release,
-    user_script,
-)
-from pipelines.contract import HOSTED_CONTRACT, MINIMAL_CONTRACT
-from pipelines.errors import InvalidSpecError
-from pipelines.pins import PINS
-from pipelines.smoke import contract_mismatches, version_line
-from pipelines.spec import RunnerSpec
-from pipelines.unpack import unpack_script
+from pipelines.image.assemble import image_os, labels
+from pipelines.image.system import HOSTED_PACKAGES, SUDOERS_FILE, SUDOERS_RULE, user_script
+from pipelines.image.unpack import unpack_script
+from pipelines.release.smoke import contract_mismatches, version_line
+from pipelines.shared.contract import HOSTED_CONTRACT, MINIMAL_CONTRACT
+from pipelines.shared.errors import InvalidSpecError
+from pipelines.shared.os_release import parse_os_release
+from pipelines.shared.pins import PINS
+from pipelines.shared.spec import RunnerSpec
 
 UBUNTU = """PRETTY_NAME="Ubuntu 24.04.3 LTS"
 NAME="Ubuntu"

@@ -7,21 +7,20 @@ import datetime
 
 import pytest
 
-from pipelines.errors import InvalidSpecError, StalePinError, UpstreamError
-from pipelines.pins import PINS, PINS_FILE, parse
-from pipelines.updates import (
+from pipelines.current.releases import deb_versions, parse_releases
+from pipelines.current.updates import (
     base_row,
     bumped,
     check_deadline,
-    deb_versions,
     docker_rows,
     holds,
     hooks_row,
-    parse_releases,
     render,
     runner_row,
     title,
 )
+from pipelines.shared.errors import InvalidSpecError, StalePinError, UpstreamError
+from pipelines.shared.pins import PINS, PINS_FILE, parse
 from tests.engine.fake_upstream import hooks_release, packages_index, runner_release
 
 NOW = datetime.datetime(2026, 12, 3, 12, 0, tzinfo=datetime.UTC)

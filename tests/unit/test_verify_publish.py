@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.concurrently import unwrap
-from pipelines.errors import ChecksumError, InvalidSpecError, PublishError, RunnerImageError, SmokeTestError
-from pipelines.publish import check_address, check_credentials, publish, release
-from pipelines.spec import RunnerSpec
-from pipelines.verify import Archives, check_specs
+from pipelines.image.build import Archives
+from pipelines.release.publish import check_address, check_credentials, publish
+from pipelines.release.tested import check_specs, release
+from pipelines.shared.concurrently import unwrap
+from pipelines.shared.errors import ChecksumError, InvalidSpecError, PublishError, RunnerImageError, SmokeTestError
+from pipelines.shared.spec import RunnerSpec
 
 SECRET = object()
 

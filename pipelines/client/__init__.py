@@ -1,0 +1,4 @@
+"""Client mode, ``python -m pipelines``: the module's functions as a command line, run against an engine.
+
+A front door like ci/main.py: may import every other room, and no room imports it.
+"""

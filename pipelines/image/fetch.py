@@ -1,0 +1,157 @@
+"""Get the runner and hooks archives, and verify them before anything unpacks them.
+
+How bytes are hashed (read in the 0.21.8 engine, core/file.go): with
+``exclude_metadata=True``, ``File.digest`` hashes the content with SHA-256 and
+then returns ``digest.FromBytes(sum)``, the SHA-256 *of the 32-byte sum*. So
+the engine's answer for content with SHA-256 ``S`` is ``sha256(bytes.fromhex(S))``
+(see ``engine_digest``). Without ``exclude_metadata`` it is BuildKit's content
+hash, which mixes in file metadata and is useless here. Dagger documents the
+format as unstable between releases, so the plain ``sha256:S`` is accepted too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import dagger
+
+from pipelines.network.checksums import Asset, hooks_asset, hooks_novolume_asset, runner_asset, select_checksum
+from pipelines.network.download import DownloadPolicy, GaveUp, current_policy, with_retries
+from pipelines.shared.errors import ChecksumError, DownloadError
+from pipelines.shared.spec import RunnerSpec
+
+logger = logging.getLogger(__name__)
+
+SMALL_BODY = 1024  # bytes; a runner tarball is ~100 MB, an error page a few bytes
+HASH_PATH = "/tmp/runner-image-asset"  # noqa: S108 - path inside a throwaway container
+
+
+def engine_digest(sha256_hex: str) -> str:
+    """What ``File.digest(exclude_metadata=True)`` answers in Dagger 0.21.8 for this content sum."""
+    return "sha256:" + hashlib.sha256(bytes.fromhex(sha256_hex)).hexdigest()
+
+
+def digest_matches(found: str, sha256_hex: str) -> bool:
+    """Whether an engine digest is that of content with SHA-256 ``sha256_hex``."""
+    return found in {engine_digest(sha256_hex), f"sha256:{sha256_hex}"}
+
+
+def source(asset: Asset, *, local: bool) -> str:
+    """Where the bytes come from, as the error messages name it."""
+    return f"the local file given as {asset.archive_flag}" if local else asset.url
+
+
+def download_error_message(asset: Asset, where: str, error: object) -> str:
+    """Why the asset could not be read from where, and what to do about it."""
+    return (
+        f"{asset.name}: could not read {where}: {error}. Expected an HTTP 200 with the asset; "
+        "check the version exists there (or point --runner-base-url/--hooks-base-url "
+        f"at a mirror, or pass {asset.archive_flag}){asset.hint}"
+    )
+
+
+def mismatch_message(asset: Asset, where: str, expected: str, found: str, size: int) -> str:
+    """The bytes from where are not the asset: both sums, the size, and an error-page hint if small."""
+    hint = f"; a body of {size} bytes is usually an HTTP error page, not the asset" if size < SMALL_BODY else ""
+    return (
+        f"{asset.name} from {where}: expected SHA-256 {expected}, found {found} "
+        f"({size} bytes){hint}. Nothing was unpacked. Check the URL, or pass the right "
+        f"{asset.sha_flag} if the asset really changed"
+    )
+
+
+async def fetch_runner(client: dagger.Client, spec: RunnerSpec, archive: dagger.File | None = None) -> dagger.File:
+    """The runner tarball for spec's arch, downloaded or given, verified."""
+    return await fetch_asset(client, spec, runner_asset(spec), archive)
+
+
+async def fetch_hooks(client: dagger.Client, spec: RunnerSpec, archive: dagger.File | None = None) -> dagger.File:
+    """The k8s container hooks zip, downloaded or given, verified."""
+    return await fetch_asset(client, spec, hooks_asset(spec), archive)
+
+
+async def fetch_hooks_novolume(
+    client: dagger.Client, spec: RunnerSpec, archive: dagger.File | None = None
+) -> dagger.File:
+    """The k8s-novolume container hooks zip, downloaded or given, verified."""
+    return await fetch_asset(client, spec, hooks_novolume_asset(spec), archive)
+
+
+async def fetch_asset(
+    client: dagger.Client,
+    spec: RunnerSpec,
+    asset: Asset,
+    archive: dagger.File | None = None,
+    *,
+    policy: DownloadPolicy | None = None,
+) -> dagger.File:
+    """Return the asset's File once its SHA-256 matches (or unverified, if allowed).
+
+    A download is retried on transient failures and limited in time per attempt
+    (policy, else the current ``download_policy``); a mismatch is never retried.
+    """
+    expected = select_checksum(
+        asset=asset.name,
+        flag=asset.sha_flag,
+        explicit=asset.sha256,
+        allow_unverified=spec.allow_unverified,
+    )
+    where = source(asset, local=archive is not None)
+    try:
+        if archive is None:
+            file, found = await _download(client, asset, policy or current_policy())
+        else:
+            file, found = archive, await archive.digest(exclude_metadata=True)
+    except (dagger.QueryError, GaveUp) as e:
+        raise DownloadError(download_error_message(asset, where, e)) from e
+    if spec.allow_unverified or expected is None:  # None only when allowed: see select_checksum
+        logger.warning(
+            "%s from %s is NOT verified (--allow-unverified); engine digest %s",
+            asset.name,
+            where,
+            found,
+        )
+        return file
+    if not digest_matches(found, expected):
+        raise await _mismatch(client, spec, asset, file, where, expected, found)
+    return file
+
+
+async def _download(client: dagger.Client, asset: Asset, policy: DownloadPolicy) -> tuple[dagger.File, str]:
+    """The downloaded File and its engine digest. Awaiting the digest is what makes the engine fetch."""
+
+    async def attempt() -> tuple[dagger.File, str]:
+        file = client.http(asset.url)  # a failed fetch is not cached: each attempt asks the server again
+        return file, await file.digest(exclude_metadata=True)
+
+    return await with_retries(attempt, what=f"{asset.name} from {asset.url}", policy=policy)
+
+
+async def _mismatch(
+    client: dagger.Client,
+    spec: RunnerSpec,
+    asset: Asset,
+    file: dagger.File,
+    where: str,
+    expected: str,
+    engine_found: str,
+) -> ChecksumError:
+    size = await file.size()
+    actual = await content_sha256(client, spec, file)
+    found = actual or f"engine digest {engine_found} (not a plain SHA-256)"
+    return ChecksumError(mismatch_message(asset, where, expected, found, size))
+
+
+async def content_sha256(client: dagger.Client, spec: RunnerSpec, file: dagger.File) -> str | None:
+    """The plain SHA-256 of a file, by sha256sum in the base image; None if that fails.
+
+    Used only to report a mismatch in a form a person can compare with a release note.
+    """
+    ctr = client.container().from_(spec.base_image).with_mounted_file(HASH_PATH, file)
+    try:
+        out = await ctr.with_exec(["sha256sum", HASH_PATH]).stdout()
+    except dagger.QueryError:
+        return None
+    first = out.split()[0] if out.split() else ""
+    return first.lower() if len(first) == 64 else None

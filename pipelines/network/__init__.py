@@ -1,0 +1,4 @@
+"""Reads from outside: bounded retries, GitHub's API, the published sums of a release.
+
+May import pipelines.shared only.
+"""
