@@ -180,7 +180,7 @@ def changes_of(rows: Iterable[Row]) -> dict[tuple[str, str], str]:
 
 
 def title(rows: Sequence[Row]) -> str:
-    """A PR title in ARC's words: "Update runner to 2.339.0, hooks to 0.9.0"."""
+    """A PR title in ARC's words: "Update runner to <version>, hooks to <version>"."""
     moved = [f"{row.pin} to {row.newest}" for row in rows if row.changes and not row.status.startswith("fill")]
     filled = [row.pin for row in rows if row.changes and row.status.startswith("fill")]
     parts = [f"Update {', '.join(moved)}"] if moved else []

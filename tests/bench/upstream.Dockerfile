@@ -5,7 +5,7 @@
 # download.docker.com, Launchpad nor a container registry is reachable here:
 #
 # - BASE_IMAGE: the base both sides are built on (the bench's local base),
-#   where upstream has mcr.microsoft.com/dotnet/runtime-deps:8.0-noble.
+#   where upstream has .NET's runtime-deps image.
 # - *_BASE_URL: a server on 127.0.0.1 laid out like the release download URLs,
 #   holding the bench's stand-ins: the runner and hooks fixtures our image is
 #   built from too; docker-<v>.tgz with upstream's docker/ folder (client and
@@ -13,18 +13,20 @@
 #   docker-ce-cli's; the buildx binary our docker-buildx-plugin holds.
 # - git: the distribution's, without `add-apt-repository ppa:git-core/ppa`
 #   (Launchpad is not reachable); the apt line that installs it is upstream's.
-# - HOOKS_NOVOLUME_VERSION: upstream writes 0.8.1 in the URL; an ARG so the
+# - HOOKS_NOVOLUME_VERSION: upstream writes its version in the URL; an ARG so the
 #   bench can give its fixture's version.
+# - Every version ARG has no default: the bench passes each one (tests/bench/size.py),
+#   and upstream's own defaults are not ours to copy.
 ARG BASE_IMAGE
 FROM ${BASE_IMAGE} AS build
 
 ARG TARGETOS
 ARG TARGETARCH
 ARG RUNNER_VERSION
-ARG RUNNER_CONTAINER_HOOKS_VERSION=0.7.0
-ARG HOOKS_NOVOLUME_VERSION=0.8.1
-ARG DOCKER_VERSION=29.7.1
-ARG BUILDX_VERSION=0.36.0
+ARG RUNNER_CONTAINER_HOOKS_VERSION
+ARG HOOKS_NOVOLUME_VERSION
+ARG DOCKER_VERSION
+ARG BUILDX_VERSION
 ARG RUNNER_BASE_URL=https://github.com/actions/runner/releases/download
 ARG HOOKS_BASE_URL=https://github.com/actions/runner-container-hooks/releases/download
 ARG DOCKER_BASE_URL=https://download.docker.com

@@ -22,7 +22,7 @@ from tests.engine import apt_repo, fixtures
 
 HERE = Path(__file__).parent
 RUNNER_VERSION = "2.399.1"  # a version no real release has, so a real download can never pass
-# Two hooks releases, as upstream's image has (0.7.0 in k8s/, 0.8.1 in k8s-novolume/);
+# Two hooks releases, as upstream's image has (one in k8s/, a later one in k8s-novolume/);
 # neither is a real one either.
 HOOKS_VERSION = "0.7.9"
 HOOKS_NOVOLUME_VERSION = "0.9.2"

@@ -53,12 +53,12 @@ def test_client_mode_takes_a_mode_as_dagger_call_does_and_as_the_chart_names_it(
 @pytest.mark.parametrize(
     ("ran", "expected", "passed", "found"),
     [
-        (Ran(code=0, out="2.338.0\nExiting runner..."), "2.338.0", True, "2.338.0"),
-        (Ran(code=0, out="2.338.0"), None, True, "2.338.0"),
-        (Ran(code=0, out="2.300.0"), "2.338.0", False, "printed 2.300.0, the label says 2.338.0"),
+        (Ran(code=0, out="2.398.3\nExiting runner..."), "2.398.3", True, "2.398.3"),
+        (Ran(code=0, out="2.398.3"), None, True, "2.398.3"),
+        (Ran(code=0, out="2.300.0"), "2.398.3", False, "printed 2.300.0, the label says 2.398.3"),
         (Ran(code=0, out="Must not run interactively with sudo\nExiting runner..."), None, False, "0 version lines"),
-        (Ran(code=0, out="2.338.0\n2.338.0"), None, False, "2 version lines (exit 0)"),
-        (Ran(code=0, out="v2.338.0 2.338.0-beta"), None, False, "0 version lines"),
+        (Ran(code=0, out="2.398.3\n2.398.3"), None, False, "2 version lines (exit 0)"),
+        (Ran(code=0, out="v2.398.3 2.398.3-beta"), None, False, "0 version lines"),
         (Ran(code=None, out="exec format error"), None, False, "could not run: exec format error"),
     ],
 )

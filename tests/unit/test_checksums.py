@@ -16,31 +16,47 @@ from pipelines.shared.spec import RunnerSpec
 X64 = "70920811a4f8ad4328818682bca5c6469c1c942fab52448868071d0063816613"
 ARM64 = "9b1dc70626422526e3c94767cf024896beb15da5342a3f4819bf2feac13e0393"
 A, B, C = "a" * 64, "b" * 64, "c" * 64
-HOOKS_API = "https://api.github.com/repos/actions/runner-container-hooks/releases/tags/v0.7.0"
-NOVOLUME_API = "https://api.github.com/repos/actions/runner-container-hooks/releases/tags/v0.8.1"
-K8S_070, K8S_081 = "actions-runner-hooks-k8s-0.7.0.zip", "actions-runner-hooks-k8s-0.8.1.zip"
+# The default build's two hooks releases, as pins.toml names them today.
+HOOKS_API, NOVOLUME_API = (
+    f"https://api.github.com/repos/actions/runner-container-hooks/releases/tags/v{version}"
+    for version in (PINS.hooks_version, PINS.hooks_novolume_version)
+)
+K8S, K8S_NOVOLUME = (
+    f"actions-runner-hooks-k8s-{version}.zip" for version in (PINS.hooks_version, PINS.hooks_novolume_version)
+)
+# Fixture releases, named so: versions no pin holds.
+FIXTURE_HOOKS, FIXTURE_NOVOLUME = "0.60.0", "0.80.0"
+FIXTURE_K8S, FIXTURE_K8S_NOVOLUME = (
+    f"actions-runner-hooks-k8s-{version}.zip" for version in (FIXTURE_HOOKS, FIXTURE_NOVOLUME)
+)
 
 
 def test_pinned_runner_sums_are_the_pins_files_for_its_version_only() -> None:
-    assert PINS.runner_version == "2.338.0"
-    assert pinned_runner_sha256("2.338.0", "x64") == "af4b794c1bc41d73d40535e3fe092a39f9679cd8d965954c2aca25a05ca41d32"
-    assert (
-        pinned_runner_sha256("2.338.0", "arm64") == "628b4a7258487b80c1d3c221095a7ded349f5ae0175fd3dfab708d07428f041b"
-    )
-    assert pinned_runner_sha256("2.337.0", "x64") is None  # an older version passed as a flag is not pinned
+    pins = dataclasses.replace(PINS, runner_version="9.9.9", runner_sha256={"x64": A, "arm64": B})
+    assert pinned_runner_sha256("9.9.9", "x64", pins) == A
+    assert pinned_runner_sha256("9.9.9", "arm64", pins) == B
+    assert pinned_runner_sha256("9.9.8", "x64", pins) is None  # another version passed as a flag is not pinned
+    for arch, sha in PINS.runner_sha256.items():  # and the module's own pins are read from pins.toml
+        assert pinned_runner_sha256(PINS.runner_version, arch) == sha
 
 
-def test_no_hooks_sum_is_invented() -> None:
-    assert (PINS.hooks_sha256, PINS.hooks_novolume_sha256) == (None, None)
-    assert pinned_hooks_sha256(K8S_070) is None
-    assert pinned_hooks_sha256(K8S_081) is None
+def test_an_empty_hooks_sum_is_none_not_invented() -> None:
+    pins = dataclasses.replace(PINS, hooks_version=FIXTURE_HOOKS, hooks_sha256=None, hooks_novolume_sha256=None)
+    assert pinned_hooks_sha256(FIXTURE_K8S, pins) is None
+    assert pinned_hooks_sha256(K8S_NOVOLUME, pins) is None
 
 
 def test_a_pinned_hooks_sum_counts_for_its_own_version_only() -> None:
-    pins = dataclasses.replace(PINS, hooks_sha256=A, hooks_novolume_sha256=B)
-    assert pinned_hooks_sha256(K8S_070, pins) == A
-    assert pinned_hooks_sha256(K8S_081, pins) == B
-    assert pinned_hooks_sha256("actions-runner-hooks-k8s-0.7.1.zip", pins) is None
+    pins = dataclasses.replace(
+        PINS,
+        hooks_version=FIXTURE_HOOKS,
+        hooks_sha256=A,
+        hooks_novolume_version=FIXTURE_NOVOLUME,
+        hooks_novolume_sha256=B,
+    )
+    assert pinned_hooks_sha256(FIXTURE_K8S, pins) == A
+    assert pinned_hooks_sha256(FIXTURE_K8S_NOVOLUME, pins) == B
+    assert pinned_hooks_sha256("actions-runner-hooks-k8s-0.60.1.zip", pins) is None
 
 
 # --- select_checksum ---------------------------------------------------------------
@@ -58,9 +74,9 @@ def test_published_is_the_last_resort() -> None:
 
 def test_nothing_known_refuses_and_says_what_to_pass() -> None:
     with pytest.raises(ChecksumError) as e:
-        select_checksum(asset="actions-runner-hooks-k8s-0.8.1.zip", flag="--hooks-checksum <SHA-256>")
+        select_checksum(asset="actions-runner-hooks-k8s-0.80.0.zip", flag="--hooks-checksum <SHA-256>")
     message = str(e.value)
-    assert message.startswith("checksum: actions-runner-hooks-k8s-0.8.1.zip: expected a known SHA-256")
+    assert message.startswith("checksum: actions-runner-hooks-k8s-0.80.0.zip: expected a known SHA-256")
     assert "found none" in message
     assert "--hooks-checksum <SHA-256>" in message
     assert "--allow-unverified" in message
@@ -131,7 +147,11 @@ def test_bad_release_json(text: str, found: str) -> None:
             "2.337.0",
             "https://api.github.com/repos/actions/runner/releases/tags/v2.337.0",
         ),
-        ("https://github.com/actions/runner-container-hooks/releases/download/", "0.8.1", NOVOLUME_API),
+        (
+            "https://github.com/actions/runner-container-hooks/releases/download/",
+            FIXTURE_NOVOLUME,
+            f"https://api.github.com/repos/actions/runner-container-hooks/releases/tags/v{FIXTURE_NOVOLUME}",
+        ),
         ("http://127.0.0.1:8080/runner", "2.337.0", None),
         ("https://mirror.example/actions/runner/releases/download", "2.337.0", None),
     ],
@@ -145,20 +165,20 @@ COMMIT = "0123456789abcdef" * 4  # 64 hex, but a commit id in prose
 HOOKS_NOTES = f"""## Features\r
 \r
 - k8s: remove dependency on the runner's volume, see {COMMIT} [#244]\r
-- {K8S_070} {C}\r
+- {FIXTURE_K8S} {C}\r
 \r
 ## SHA-256 Checksums\r
 \r
 The SHA-256 checksums for the packages included in this build are shown below:\r
 \r
-- actions-runner-hooks-docker-0.8.1.zip {B}\r
-- {K8S_081} {A.upper()}\r
-- actions-runner-hooks-k8s-0.8.1.zip.sig {C}\r
-- actions-runner-hooks-k8s-0.8.1.zip {A[:63]}\r
+- actions-runner-hooks-docker-0.80.0.zip {B}\r
+- {FIXTURE_K8S_NOVOLUME} {A.upper()}\r
+- actions-runner-hooks-k8s-0.80.0.zip.sig {C}\r
+- actions-runner-hooks-k8s-0.80.0.zip {A[:63]}\r
 \r
 ## Misc\r
 \r
-- {K8S_070} {B}\r
+- {FIXTURE_K8S} {B}\r
 """
 
 
@@ -166,12 +186,12 @@ def test_hooks_notes_sums_come_from_their_section_only() -> None:
     # not the line before the section, not the one after it, not the commit id,
     # not a short sum, not another file's sum; CRLF line ends as the API sends them
     assert parse_sums_section(HOOKS_NOTES) == {
-        "actions-runner-hooks-docker-0.8.1.zip": B,
-        K8S_081: A,
+        "actions-runner-hooks-docker-0.80.0.zip": B,
+        FIXTURE_K8S_NOVOLUME: A,
     }
 
 
-@pytest.mark.parametrize("body", ["", "no sums here", f"## SHA-256 Checksums\n\n{K8S_081}: {A}\n", f"- {K8S_081} {A}"])
+@pytest.mark.parametrize("body", ["", "no sums here", f"## SHA-256 Checksums\n\n{FIXTURE_K8S_NOVOLUME}: {A}\n", f"- {FIXTURE_K8S_NOVOLUME} {A}"])
 def test_hooks_notes_without_a_sums_section_or_lines_give_nothing(body: str) -> None:
     assert parse_sums_section(body) == {}
 
@@ -183,15 +203,15 @@ def test_runner_notes_sums_section_is_not_misread() -> None:
 
 def test_hooks_release_sums_from_notes_when_the_api_has_no_digest() -> None:
     release = {
-        "tag_name": "v0.8.1",
+        "tag_name": "v0.80.0",
         "body": HOOKS_NOTES,
-        "assets": [{"name": K8S_081, "digest": None}, {"name": "actions-runner-hooks-docker-0.8.1.zip"}],
+        "assets": [{"name": FIXTURE_K8S_NOVOLUME, "digest": None}, {"name": "actions-runner-hooks-docker-0.80.0.zip"}],
     }
     sums = parse_release_assets(json.dumps(release))
-    assert sums[K8S_081] == A
-    assert K8S_070 not in sums
-    release["assets"] = [{"name": K8S_081, "digest": "sha256:" + C}]
-    assert parse_release_assets(json.dumps(release))[K8S_081] == C  # the API digest wins
+    assert sums[FIXTURE_K8S_NOVOLUME] == A
+    assert FIXTURE_K8S not in sums
+    release["assets"] = [{"name": FIXTURE_K8S_NOVOLUME, "digest": "sha256:" + C}]
+    assert parse_release_assets(json.dumps(release))[FIXTURE_K8S_NOVOLUME] == C  # the API digest wins
 
 
 # --- checksum_needs: what resolve_checksums asks, and what it chooses ---------------
@@ -206,11 +226,18 @@ def choose_all(spec: RunnerSpec, published: dict[str, dict[str, str]]) -> dict[s
 
 
 def test_pins_first_then_each_hooks_release_is_asked_for_its_own_zip() -> None:
-    spec = RunnerSpec(arch="arm64")
-    # runner pinned; k8s/ from the 0.7.0 release, k8s-novolume/ from the 0.8.1 release
-    assert [need.release_api for need in checksum_needs(spec)] == [None, HOOKS_API, NOVOLUME_API]
-    assert [need.asset for need in checksum_needs(spec)][1:] == [K8S_070, K8S_081]
-    answers = {HOOKS_API: {K8S_070: A, K8S_081: C}, NOVOLUME_API: {K8S_081: B, K8S_070: C}}
+    # runner pinned; k8s/ from one unpinned hooks release, k8s-novolume/ from another
+    spec = RunnerSpec(arch="arm64", hooks_version=FIXTURE_HOOKS, hooks_novolume_version=FIXTURE_NOVOLUME)
+    hooks_api, novolume_api = (
+        f"https://api.github.com/repos/actions/runner-container-hooks/releases/tags/v{version}"
+        for version in (FIXTURE_HOOKS, FIXTURE_NOVOLUME)
+    )
+    assert [need.release_api for need in checksum_needs(spec)] == [None, hooks_api, novolume_api]
+    assert [need.asset for need in checksum_needs(spec)][1:] == [FIXTURE_K8S, FIXTURE_K8S_NOVOLUME]
+    answers = {
+        hooks_api: {FIXTURE_K8S: A, FIXTURE_K8S_NOVOLUME: C},
+        novolume_api: {FIXTURE_K8S_NOVOLUME: B, FIXTURE_K8S: C},
+    }
     assert choose_all(spec, answers) == {
         "runner_sha256": PINS.runner_sha256["arm64"],
         "hooks_sha256": A,
@@ -218,15 +245,26 @@ def test_pins_first_then_each_hooks_release_is_asked_for_its_own_zip() -> None:
     }
 
 
+def test_the_default_build_asks_only_for_what_pins_toml_leaves_empty() -> None:
+    needs = checksum_needs(RunnerSpec())
+    assert [need.asset for need in needs][1:] == [K8S, K8S_NOVOLUME]
+    asked = [need.release_api for need in needs]
+    assert asked == [
+        None,
+        None if PINS.hooks_sha256 else HOOKS_API,
+        None if PINS.hooks_novolume_sha256 or K8S_NOVOLUME == K8S else NOVOLUME_API,
+    ]
+
+
 def test_one_version_for_both_folders_needs_one_sum() -> None:
     """Same release in k8s/ and k8s-novolume/ is the same zip: the k8s/ sum covers both."""
-    spec = RunnerSpec(hooks_version="0.8.1", hooks_sha256=A)
+    spec = RunnerSpec(hooks_version=FIXTURE_NOVOLUME, hooks_novolume_version=FIXTURE_NOVOLUME, hooks_sha256=A)
     needs = checksum_needs(spec)
-    assert [need.asset for need in needs][1:] == [K8S_081, K8S_081]
+    assert [need.asset for need in needs][1:] == [FIXTURE_K8S_NOVOLUME, FIXTURE_K8S_NOVOLUME]
     assert [need.release_api for need in needs] == [None, None, None]
     assert choose_all(spec, {})["hooks_novolume_sha256"] == A
     # a sum passed for k8s/ does not vouch for another version's zip
-    other = RunnerSpec(hooks_sha256=A)
+    other = RunnerSpec(hooks_version=FIXTURE_HOOKS, hooks_novolume_version=FIXTURE_NOVOLUME, hooks_sha256=A)
     assert checksum_needs(other)[2].explicit is None
 
 
@@ -244,10 +282,11 @@ def test_without_novolume_no_novolume_sum_is_needed() -> None:
 
 def test_an_unreadable_release_refuses_naming_the_flag() -> None:
     # fetch_release_digests answers {} when the API cannot be read
-    with pytest.raises(ChecksumError, match=r"actions-runner-hooks-k8s-0.7.0.zip.*--hooks-checksum <SHA-256>"):
-        choose_all(RunnerSpec(), {HOOKS_API: {}})
-    with pytest.raises(ChecksumError, match=r"actions-runner-hooks-k8s-0.8.1.zip.*--hooks-novolume-checksum <SHA-256>"):
-        choose_all(RunnerSpec(hooks_sha256=A), {NOVOLUME_API: {}})
+    spec = RunnerSpec(hooks_version=FIXTURE_HOOKS, hooks_novolume_version=FIXTURE_NOVOLUME)
+    with pytest.raises(ChecksumError, match=rf"{FIXTURE_K8S}.*--hooks-checksum <SHA-256>"):
+        choose_all(spec, {})
+    with pytest.raises(ChecksumError, match=rf"{FIXTURE_K8S_NOVOLUME}.*--hooks-novolume-checksum <SHA-256>"):
+        choose_all(dataclasses.replace(spec, hooks_sha256=A), {})
 
 
 def test_a_mirror_is_never_asked_and_an_unknown_sum_is_refused() -> None:
@@ -262,7 +301,7 @@ def test_a_mirror_is_never_asked_and_an_unknown_sum_is_refused() -> None:
 
 
 def test_opt_out_asks_nothing_and_leaves_gaps() -> None:
-    spec = RunnerSpec(allow_unverified=True)
+    spec = RunnerSpec(allow_unverified=True, hooks_version=FIXTURE_HOOKS, hooks_novolume_version=FIXTURE_NOVOLUME)
     assert [need.release_api for need in checksum_needs(spec)] == [None, None, None]
     assert choose_all(spec, {}) == {
         "runner_sha256": PINS.runner_sha256["x64"],

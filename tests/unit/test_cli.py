@@ -10,7 +10,7 @@ import pytest
 
 from pipelines.client.cli import specs_from_args
 from pipelines.client.flags import check_secret_uri, parser
-from pipelines.shared.defaults import RUNNER_VERSION
+from pipelines.shared.defaults import HOOKS_NOVOLUME_VERSION, HOOKS_VERSION, RUNNER_VERSION
 from pipelines.shared.errors import InvalidSpecError
 
 
@@ -22,7 +22,7 @@ def test_build_defaults() -> None:
     (spec,) = specs_from_args(parser().parse_args(["build"]))
     assert (spec.arch, spec.layout.value, spec.runner_version) == ("amd64", "hosted", RUNNER_VERSION)
     assert spec.novolume_hooks is True
-    assert (spec.hooks_version, spec.hooks_novolume_version) == ("0.7.0", "0.8.1")
+    assert (spec.hooks_version, spec.hooks_novolume_version) == (HOOKS_VERSION, HOOKS_NOVOLUME_VERSION)
 
 
 def test_smoke_test_flags() -> None:

@@ -52,15 +52,15 @@ def test_docker_cli_only_in_the_hosted_layout() -> None:
 
 
 def test_repository_line_and_versions_follow_the_base_os_release() -> None:
-    spec = RunnerSpec(docker_cli=True, arch="arm64", docker_version="29.7.1", buildx_version="0.36.0")
+    spec = RunnerSpec(docker_cli=True, arch="arm64", docker_version="27.5.1", buildx_version="0.20.1")
     repo = docker_repo(spec, NOBLE)
     assert repo.key_url == "https://download.docker.com/linux/ubuntu/gpg"
     assert repo.source_line == (
         f"deb [arch=arm64 signed-by={KEYRING}] https://download.docker.com/linux/ubuntu noble stable\n"
     )
     assert packages(spec, repo) == (
-        "docker-ce-cli=5:29.7.1-1~ubuntu.24.04~noble",
-        "docker-buildx-plugin=0.36.0-1~ubuntu.24.04~noble",
+        "docker-ce-cli=5:27.5.1-1~ubuntu.24.04~noble",
+        "docker-buildx-plugin=0.20.1-1~ubuntu.24.04~noble",
     )
     mirror = RunnerSpec(docker_apt_url="http://127.0.0.1:8/docker/", docker_version="28.5.2")
     repo = docker_repo(mirror, BOOKWORM)
@@ -125,25 +125,25 @@ def test_strict_update_makes_any_repository_failure_an_error() -> None:
 
 
 def test_docker_labels_only_when_shipped() -> None:
-    shipped = labels(RunnerSpec(docker_cli=True, docker_version="29.7.1", buildx_version="0.36.0"))
-    assert shipped["dev.runner-image.docker.version"] == "29.7.1"
-    assert shipped["dev.runner-image.buildx.version"] == "0.36.0"
+    shipped = labels(RunnerSpec(docker_cli=True, docker_version="27.5.1", buildx_version="0.20.1"))
+    assert shipped["dev.runner-image.docker.version"] == "27.5.1"
+    assert shipped["dev.runner-image.buildx.version"] == "0.20.1"
     for spec in (RunnerSpec(docker_cli=False), RunnerSpec(docker_cli=True, layout="minimal")):  # type: ignore[arg-type]
         assert "dev.runner-image.docker.version" not in labels(spec)
 
 
 def test_smoke_wants_both_versions() -> None:
-    spec = RunnerSpec(docker_cli=True, docker_version="29.7.1", buildx_version="0.36.0")
-    good_docker, good_buildx = "Docker version 29.7.1, build abc\n", "github.com/docker/buildx v0.36.0 deadbeef\n"
+    spec = RunnerSpec(docker_cli=True, docker_version="27.5.1", buildx_version="0.20.1")
+    good_docker, good_buildx = "Docker version 27.5.1, build abc\n", "github.com/docker/buildx v0.20.1 deadbeef\n"
     assert docker_cli_problem(spec, good_docker, good_buildx) is None
     assert docker_cli_problem(spec, "Docker version 28.5.2, build x", good_buildx) == (
-        "docker --version: expected 29.7.1, found 'Docker version 28.5.2, build x'"
+        "docker --version: expected 27.5.1, found 'Docker version 28.5.2, build x'"
     )
     assert docker_cli_problem(spec, "Docker version 20.10.24+dfsg1, build 297e128", good_buildx) is not None
-    assert docker_cli_problem(spec, "Docker version 29.7.10, build x", good_buildx) is not None
+    assert docker_cli_problem(spec, "Docker version 27.5.10, build x", good_buildx) is not None
     debian = RunnerSpec(docker_cli=True, docker_version="20.10.24", buildx_version="0.38.2")
     assert docker_cli_problem(debian, "Docker version 20.10.24+dfsg1, build 297e128", "buildx v0.38.2 x") is None
     assert docker_cli_problem(debian, "Docker version 20.10.24, build x", "buildx v0.38.20 x") is not None
     problem = docker_cli_problem(spec, good_docker, "docker: 'buildx' is not a docker command.")
     assert problem is not None
-    assert problem.startswith("docker buildx version: expected v0.36.0")
+    assert problem.startswith("docker buildx version: expected v0.20.1")

@@ -202,7 +202,7 @@ def test_spec_built_by_the_module() -> None:
     )
     spec = obj.spec(Arch.ARM64, Layout.MINIMAL)
     assert (spec.arch, spec.layout.value, spec.runner_version) == ("arm64", "minimal", "2.336.0")
-    assert (spec.hooks_version, spec.hooks_novolume_version) == ("0.7.0", "0.8.0")
+    assert (spec.hooks_version, spec.hooks_novolume_version) == (HOOKS_VERSION, "0.8.0")
     assert (spec.hooks_sha256, spec.runner_sha256) == ("a" * 64, "b" * 64)
 
 

@@ -110,36 +110,29 @@ def test_default_urls(arch: str, asset_arch: str) -> None:
     assert spec.runner_asset == asset
     assert spec.runner_url == f"https://github.com/actions/runner/releases/download/v{RUNNER_VERSION}/{asset}"
     assert spec.platform == f"linux/{arch}"
-    # Upstream's image (actions/runner images/Dockerfile): the k8s asset of 0.7.0 in k8s/
-    # and of 0.8.1 in k8s-novolume/; a hooks release publishes no "k8s-novolume" asset.
-    assert spec.hooks_url == (
-        "https://github.com/actions/runner-container-hooks/releases/download/v0.7.0/actions-runner-hooks-k8s-0.7.0.zip"
-    )
-    assert spec.hooks_novolume_url == (
-        "https://github.com/actions/runner-container-hooks/releases/download/v0.8.1/actions-runner-hooks-k8s-0.8.1.zip"
-    )
+    # Upstream's image (actions/runner images/Dockerfile): the k8s asset of one hooks
+    # release in k8s/ and of another in k8s-novolume/; a hooks release publishes no
+    # "k8s-novolume" asset.
+    hooks = "https://github.com/actions/runner-container-hooks/releases/download/v{0}/actions-runner-hooks-k8s-{0}.zip"
+    assert spec.hooks_url == hooks.format(HOOKS_VERSION)
+    assert spec.hooks_novolume_url == hooks.format(HOOKS_NOVOLUME_VERSION)
     assert (spec.hooks_asset, spec.hooks_novolume_asset) == (
-        "actions-runner-hooks-k8s-0.7.0.zip",
-        "actions-runner-hooks-k8s-0.8.1.zip",
+        f"actions-runner-hooks-k8s-{HOOKS_VERSION}.zip",
+        f"actions-runner-hooks-k8s-{HOOKS_NOVOLUME_VERSION}.zip",
     )
-
-
-def test_default_hooks_versions_are_upstreams() -> None:
-    assert (HOOKS_VERSION, HOOKS_NOVOLUME_VERSION) == ("0.7.0", "0.8.1")
-    assert (RunnerSpec().hooks_version, RunnerSpec().hooks_novolume_version) == ("0.7.0", "0.8.1")
 
 
 def test_custom_mirror_urls_and_trailing_slash() -> None:
     spec = RunnerSpec(
         arch="arm64",
         runner_version="v2.336.0",
-        hooks_version="0.7.0",
+        hooks_version="0.6.1",
         hooks_novolume_version="v0.9.0",
         runner_base_url="http://127.0.0.1:8080/runner/",
         hooks_base_url="http://127.0.0.1:8080/hooks",
     )
     assert spec.runner_url == "http://127.0.0.1:8080/runner/v2.336.0/actions-runner-linux-arm64-2.336.0.tar.gz"
-    assert spec.hooks_url == "http://127.0.0.1:8080/hooks/v0.7.0/actions-runner-hooks-k8s-0.7.0.zip"
+    assert spec.hooks_url == "http://127.0.0.1:8080/hooks/v0.6.1/actions-runner-hooks-k8s-0.6.1.zip"
     assert spec.hooks_novolume_url == "http://127.0.0.1:8080/hooks/v0.9.0/actions-runner-hooks-k8s-0.9.0.zip"
 
 

@@ -26,7 +26,10 @@ from tests.engine.fake_upstream import hooks_release, packages_index, runner_rel
 NOW = datetime.datetime(2026, 12, 3, 12, 0, tzinfo=datetime.UTC)
 URL = "https://api.example/repos/actions/runner/releases?per_page=100"
 A, B = "a" * 64, "b" * 64
-PINNED = {arch: str(sha) for arch, sha in PINS.runner_sha256.items()}
+# The runner rows are read against a fixture pin (9.0.0) and fixture releases
+# after it: versions no pin holds, so a bump of pins.toml leaves them as they are.
+PINNED = {"x64": "c" * 64, "arm64": "d" * 64}
+FIXTURE_PINS = dataclasses.replace(PINS, runner_version="9.0.0", runner_sha256=PINNED)
 
 
 def releases(*items: dict) -> list:
@@ -35,51 +38,51 @@ def releases(*items: dict) -> list:
 
 def test_the_newest_stable_release_is_proposed_with_both_sums_and_the_deadline() -> None:
     found = releases(
-        runner_release("2.400.0", {"x64": A, "arm64": B}, NOW, prerelease=True),
-        runner_release("2.399.0", {"x64": A, "arm64": B}, NOW - datetime.timedelta(days=10)),
-        runner_release("2.398.0", {"x64": B, "arm64": A}, NOW - datetime.timedelta(days=20)),
-        runner_release(PINS.runner_version, PINNED, NOW - datetime.timedelta(days=90)),
+        runner_release("9.3.0", {"x64": A, "arm64": B}, NOW, prerelease=True),
+        runner_release("9.2.0", {"x64": A, "arm64": B}, NOW - datetime.timedelta(days=10)),
+        runner_release("9.1.0", {"x64": B, "arm64": A}, NOW - datetime.timedelta(days=20)),
+        runner_release(FIXTURE_PINS.runner_version, PINNED, NOW - datetime.timedelta(days=90)),
     )
-    row = runner_row(PINS, found, source=URL, now=NOW)
-    assert (row.newest, row.status) == ("2.399.0", "update")
-    assert row.changes == {("runner", "version"): "2.399.0", ("runner", "sha256_x64"): A, ("runner", "sha256_arm64"): B}
-    # The deadline counts from the first newer release (2.398.0), not the newest.
+    row = runner_row(FIXTURE_PINS, found, source=URL, now=NOW)
+    assert (row.newest, row.status) == ("9.2.0", "update")
+    assert row.changes == {("runner", "version"): "9.2.0", ("runner", "sha256_x64"): A, ("runner", "sha256_arm64"): B}
+    # The deadline counts from the first newer release (9.1.0), not the newest.
     assert row.deadline == (NOW + datetime.timedelta(days=10)).date()
     assert row.days_left == 10
 
 
 def test_disagreeing_or_missing_sums_are_not_proposed() -> None:
-    disagree = releases(runner_release("2.399.0", {"x64": A, "arm64": B}, NOW, api_sums={"x64": B}))
-    row = runner_row(PINS, disagree, source=URL, now=NOW)
+    disagree = releases(runner_release("9.2.0", {"x64": A, "arm64": B}, NOW, api_sums={"x64": B}))
+    row = runner_row(FIXTURE_PINS, disagree, source=URL, now=NOW)
     assert row.changes == {}
-    assert row.status.startswith("NOT proposed: actions-runner-linux-x64-2.399.0.tar.gz: API digest")
-    missing = runner_release("2.399.0", {"x64": A, "arm64": B}, NOW)
+    assert row.status.startswith("NOT proposed: actions-runner-linux-x64-9.2.0.tar.gz: API digest")
+    missing = runner_release("9.2.0", {"x64": A, "arm64": B}, NOW)
     missing["assets"][1]["digest"] = None  # type: ignore[index]
-    row = runner_row(PINS, releases(missing), source=URL, now=NOW)
-    assert "actions-runner-linux-arm64-2.399.0.tar.gz: no SHA-256 in the API digest" in row.status
+    row = runner_row(FIXTURE_PINS, releases(missing), source=URL, now=NOW)
+    assert "actions-runner-linux-arm64-9.2.0.tar.gz: no SHA-256 in the API digest" in row.status
     assert row.changes == {}
 
 
 def test_current_pins_have_no_deadline_and_no_changes() -> None:
-    row = runner_row(PINS, releases(runner_release(PINS.runner_version, PINNED, NOW)), source=URL, now=NOW)
+    row = runner_row(FIXTURE_PINS, releases(runner_release(FIXTURE_PINS.runner_version, PINNED, NOW)), source=URL, now=NOW)
     assert (row.status, row.changes, row.deadline) == ("current", {}, None)
     check_deadline([row], 30)  # nothing newer: no deadline to fail on
 
 
 def test_an_empty_sum_is_filled_from_the_pinned_release_and_a_hold_keeps_the_version() -> None:
-    found = releases(hooks_release("0.7.0", A, NOW), hooks_release("0.7.1", B, NOW), hooks_release("0.8.1", A, NOW))
-    same = hooks_row("hooks (k8s/)", "hooks", "0.7.1", None, "0.7", found, URL)
+    found = releases(hooks_release("0.6.0", A, NOW), hooks_release("0.6.1", B, NOW), hooks_release("0.9.1", A, NOW))
+    same = hooks_row("hooks (k8s/)", "hooks", "0.6.1", None, "0.6", found, URL)
     assert same.status == "fill the missing SHA-256"
     assert same.changes == {("hooks", "sha256"): B}
-    held = hooks_row("hooks (k8s/)", "hooks", "0.7.0", A, "0.7", found, URL)
-    assert held.status == "update (held at 0.7.x; newest 0.8.1)"
-    assert held.changes == {("hooks", "version"): "0.7.1", ("hooks", "sha256"): B}
+    held = hooks_row("hooks (k8s/)", "hooks", "0.6.0", A, "0.6", found, URL)
+    assert held.status == "update (held at 0.6.x; newest 0.9.1)"
+    assert held.changes == {("hooks", "version"): "0.6.1", ("hooks", "sha256"): B}
 
 
 def test_holds_come_from_the_file_and_flags_override_them() -> None:
     assert holds(PINS, None) == {"hooks": PINS.hooks_hold, "hooks_novolume": PINS.hooks_novolume_hold}
     assert holds(PINS, ["hooks=", "hooks_novolume=0.8"]) == {"hooks": None, "hooks_novolume": "0.8"}
-    for bad in ("runner=2.338", "hooks", "hooks=0.x"):
+    for bad in ("runner=9.0", "hooks", "hooks=0.x"):
         with pytest.raises(InvalidSpecError, match=r"hold .*expected PIN=PREFIX"):
             holds(PINS, [bad])
 
@@ -105,26 +108,26 @@ def test_a_prereleases_odd_tag_is_skipped_not_refused() -> None:
 
 
 def test_docker_versions_are_the_newest_every_arch_has_without_release_candidates() -> None:
-    index = packages_index({"docker-ce-cli": ["29.7.1", "29.8.2", "30.0.0~rc.1"], "docker-buildx-plugin": ["0.40.0"]})
-    assert deb_versions(index, "docker-ce-cli") == {"29.7.1", "29.8.2"}
-    arm = packages_index({"docker-ce-cli": ["29.7.1"], "docker-buildx-plugin": ["0.40.0"]})
-    pins = dataclasses.replace(PINS, docker_version="29.7.1", buildx_version="0.36.0")
+    index = packages_index({"docker-ce-cli": ["27.5.1", "27.6.2", "30.0.0~rc.1"], "docker-buildx-plugin": ["0.40.0"]})
+    assert deb_versions(index, "docker-ce-cli") == {"27.5.1", "27.6.2"}
+    arm = packages_index({"docker-ce-cli": ["27.5.1"], "docker-buildx-plugin": ["0.40.0"]})
+    pins = dataclasses.replace(PINS, docker_version="27.5.1", buildx_version="0.20.1")
     cli, buildx = docker_rows(pins, {"amd64": index, "arm64": arm}, "apt")
-    assert (cli.newest, cli.status, cli.changes) == ("29.7.1", "current", {})
+    assert (cli.newest, cli.status, cli.changes) == ("27.5.1", "current", {})
     assert (buildx.newest, buildx.changes) == ("0.40.0", {("docker", "buildx"): "0.40.0"})
 
 
 def test_title_table_and_bump_from_rows() -> None:
-    found = releases(runner_release("2.399.0", {"x64": A, "arm64": B}, NOW - datetime.timedelta(days=28)))
-    rows = [runner_row(PINS, found, source=URL, now=NOW), base_row(PINS, f"{PINS.base_image}@sha256:{A}")]
-    assert title(rows) == "Update runner to 2.399.0"
+    found = releases(runner_release("9.2.0", {"x64": A, "arm64": B}, NOW - datetime.timedelta(days=28)))
+    rows = [runner_row(FIXTURE_PINS, found, source=URL, now=NOW), base_row(PINS, f"{PINS.base_image}@sha256:{A}")]
+    assert title(rows) == "Update runner to 9.2.0"
     table = render(rows)
-    assert f"| runner | {PINS.runner_version} | 2.399.0 | update; GitHub stops sending jobs to" in table
+    assert f"| runner | {FIXTURE_PINS.runner_version} | 9.2.0 | update; GitHub stops sending jobs to" in table
     assert "(2 days left)" in table
     assert f"| base image | {PINS.base_image} | sha256:{A} |" in table
-    assert f"| actions-runner-linux-x64-2.399.0.tar.gz | {A} | {A} | yes |" in table
+    assert f"| actions-runner-linux-x64-9.2.0.tar.gz | {A} | {A} | yes |" in table
     text = bumped(PINS_FILE.read_text(), rows)
-    assert parse(text).runner_version == "2.399.0"
+    assert parse(text).runner_version == "9.2.0"
     assert bumped(text, [base_row(PINS, "x")]) == text
     with pytest.raises(StalePinError, match=r"\(2 days left, fewer than --fail-within 7\)"):
         check_deadline(rows, 7)

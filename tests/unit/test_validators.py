@@ -327,8 +327,8 @@ def test_every_revision_is_accepted(value: str) -> None:
     [
         ("runner_version", "2.337.0\n"),  # passed the old `^...$` pattern
         ("runner_version", "2.\u0663\u0663\u0667.0"),  # Arabic-Indic digits passed `\d`
-        ("hooks_version", "\uff10.8.1"),  # fullwidth zero
-        ("hooks_version", "0.8.1 "),
+        ("hooks_version", "\uff10.9.1"),  # fullwidth zero
+        ("hooks_version", "0.9.1 "),
         ("runner_version", "2.337.0\x00"),
         ("runner_sha256", "a" * 64 + "\n"),  # the old check stripped it silently
         ("runner_sha256", " " + "a" * 64),
