@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import re
 import shlex
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import dagger
 
@@ -30,6 +32,26 @@ VERSION_LINE = re.compile(r"^\d+\.\d+\.\d+$")
 # JSON.parse of its input (hooklib's getInputFromStdin), reports it as an
 # ::error:: line and exits 1, before it asks Kubernetes anything.
 HOOK_PROBE_INPUT = "runner-image check: not a hook request\n"
+_HOOK_CHECKS = ("hook present", "hook starts")
+# The rows each mode's check gives, in order: the table `check` prints, and
+# what the tests count rows by (they hold each check_* below to it).
+CHECKS: Mapping[Mode, tuple[str, ...]] = MappingProxyType(
+    {
+        Mode.DEFAULT: (
+            "image user",
+            "HOME",
+            "WORKDIR",
+            "run.sh --version",
+            "_diag writable",
+            "_work writable",
+            "ENTRYPOINT/CMD",
+        ),
+        Mode.DIND: ("docker CLI", "buildx plugin", f"in group {DOCKER_GID}", "externals/", "daemon via socket"),
+        Mode.KUBERNETES: _HOOK_CHECKS,
+        Mode.KUBERNETES_NOVOLUME: _HOOK_CHECKS,
+        Mode.MINIMAL: ("run.sh", "WORKDIR", "image user", f"init copy, then {POD_RUNNER_DIR}/run.sh"),
+    }
+)
 
 
 def expected_version(config: Config) -> str | None:

@@ -134,7 +134,8 @@ def apt_repos(tools_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> ap
     a file: source), so no server is needed: apt in a build container could
     reach one only at a private address of the engine's bridge.
     """
-    buildx = {arch: apt_repo.build_buildx(tools_cache, arch) for arch in apt_repo.ARCHES}
-    docker_version, docker = apt_repo.docker_clients(tools_cache)
+    with fixtures.filling(tools_cache):
+        buildx = {arch: apt_repo.build_buildx(tools_cache, arch) for arch in apt_repo.ARCHES}
+        docker_version, docker = apt_repo.docker_clients(tools_cache)
     root = tmp_path_factory.mktemp("apt")
     return apt_repo.write_apt_repos(root, buildx=buildx, docker=docker, docker_version=docker_version)

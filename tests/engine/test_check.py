@@ -20,6 +20,7 @@ import pytest
 
 from pipelines.audit.chart import MODES_OF_LAYOUT, Mode
 from pipelines.audit.check import check_image
+from pipelines.audit.modes import CHECKS
 from pipelines.audit.report import Report
 from pipelines.image.build import Archives
 from pipelines.release.tested import build_and_test
@@ -92,6 +93,8 @@ async def test_our_images_pass_every_mode_of_their_layout(
 
     assert report.layout is layout
     assert [m for m in Mode if any(row.mode is m for row in report.rows)] == list(MODES_OF_LAYOUT[layout])
+    checks = [(mode, check) for mode in MODES_OF_LAYOUT[layout] for check in CHECKS[mode]]
+    assert [(row.mode, row.check) for row in report.rows] == checks  # the rows the code declares, in order
     assert failed(report) == {}, report.render()
     assert all(row.passed for row in report.rows), report.render()  # the daemon row ran too
     rows = {(row.mode, row.check): row.found for row in report.rows}
@@ -194,14 +197,16 @@ async def test_dagger_call_check_of_a_registry_image_and_of_a_broken_one(
     assert done.returncode == 0, done
     modes = "modes default, dind, kubernetes, kubernetes-novolume"
     assert f"check {ref} (linux/arm64) (hosted layout; {modes}): every check passed" in done.stdout
-    assert done.stdout.count("| pass |") == 16, done.stdout  # 7 default, 5 dind, 2 for each hook
+    every_check = sum(len(CHECKS[mode]) for mode in MODES_OF_LAYOUT[Layout.HOSTED])
+    assert done.stdout.count("| pass |") == every_check, done.stdout
 
     bad = await broken("run.sh missing")(good).publish(f"{registry}/{REPOSITORY}:no-run-sh")
     done = await dagger_cli(
         "call", "check", "--image", bad, "--arch", "arm64", "--mode", "default", "--mode", "kubernetes_novolume"
     )
     assert done.returncode == 1, done
-    assert f"check: {bad} (linux/arm64): 1 of 9 checks failed" in done.stderr
+    asked = len(CHECKS[Mode.DEFAULT]) + len(CHECKS[Mode.KUBERNETES_NOVOLUME])
+    assert f"check: {bad} (linux/arm64): 1 of {asked} checks failed" in done.stderr
     assert "| default | run.sh --version | FAIL | 0 version lines" in done.stderr
     assert "| kubernetes-novolume | hook starts | pass |" in done.stderr
     assert "Traceback" not in done.stderr
@@ -231,7 +236,8 @@ async def test_the_upstream_equivalent_image_passes_the_chart_modes(
     tmp_path: Path,
 ) -> None:
     """tests/bench/upstream.Dockerfile (upstream's steps) built by docker from the node mirror; dagger call checks."""
-    docker_version = size.write_docker_downloads(node_mirror.root, tools_cache, "amd64", apt_repos.buildx_version)
+    with fixtures.filling(tools_cache):
+        docker_version = size.write_docker_downloads(node_mirror.root, tools_cache, "amd64", apt_repos.buildx_version)
     tag = f"{registry}/{REPOSITORY}:upstream-amd64"
     context = tmp_path / "context"
     context.mkdir()

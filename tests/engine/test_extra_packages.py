@@ -40,6 +40,15 @@ async def test_the_readme_line_through_dagger_call(mirror: ReleaseMirror, base_i
     )  # fmt: skip
     assert done.returncode == 0, done
     assert done.stdout.strip() == mirror.runner_version, done
+    # The flag was not ignored: the same image (the engine's cache) holds the package, for its arch, and says so.
+    settings = [*local_settings(mirror, base_image), "--extra-package", EXTRA]
+    image = [*settings, "build", "--arch", "arm64", "--layout", "minimal"]
+    query = ["with-exec", "--args", f"dpkg-query,-W,-f=${{Package}} ${{Architecture}},{EXTRA}", "stdout"]
+    installed = await dagger_cli("call", *image, *query)
+    assert installed.returncode == 0, installed
+    assert installed.stdout.strip() == f"{EXTRA} arm64", installed
+    label = await dagger_cli("call", *image, "label", "--name", EXTRA_PACKAGES_LABEL)
+    assert label.stdout.strip() == EXTRA, label
 
 
 async def test_an_unknown_extra_package_fails_naming_it(mirror: ReleaseMirror, base_image: str) -> None:

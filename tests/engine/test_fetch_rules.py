@@ -7,6 +7,7 @@ test_pipeline.py and test_entrypoints.py; this file covers the rest.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import logging
 
 import dagger
@@ -17,29 +18,39 @@ from pipelines.network.published import fetch_release_digests
 from pipelines.release.tested import build_and_test
 from pipelines.shared.contract import Layout
 from pipelines.shared.errors import ChecksumError, DownloadError, UpstreamError
+from tests.engine.fake_upstream import FakeUpstream, runner_release
 from tests.engine.fixtures import RELEASE_API_PATH, ReleaseMirror
 from tests.engine.test_pipeline import make_spec
 
 pytestmark = pytest.mark.anyio
 
+NOW = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
 UNSERVED = "9.9.7"  # a runner or hooks version the mirror has no asset for: any download of it is a 404
 
 
 async def test_no_known_sum_is_refused_before_downloading_and_without_asking_github(
-    dag: dagger.Client, mirror: ReleaseMirror, base_image: str, caplog: pytest.LogCaptureFixture
+    dag: dagger.Client, mirror: ReleaseMirror, base_image: str
 ) -> None:
-    """Nothing passed, nothing pinned, a mirror (no releases API): refuse, and say what to pass."""
-    spec = make_spec(mirror, base_image, "amd64", Layout.HOSTED, runner_version=UNSERVED)
-    assert spec.runner_sha256 is None
+    """Nothing passed, nothing pinned, a mirror: refuse, say what to pass, and ask no releases API.
 
-    with caplog.at_level(logging.WARNING, logger="pipelines"), pytest.raises(ChecksumError) as caught:
-        await build_and_test(dag, spec)
+    The spec's GitHub API is a server on 127.0.0.1 that would vouch for the
+    asset if asked; it counts its requests and must see none.
+    """
+    with FakeUpstream() as github:
+        github.releases("actions/runner", [runner_release(UNSERVED, {"x64": "a" * 64, "arm64": "b" * 64}, NOW)])
+        spec = make_spec(
+            mirror, base_image, "amd64", Layout.HOSTED, runner_version=UNSERVED, github_api_url=github.api
+        )
+        assert spec.runner_sha256 is None
+
+        with pytest.raises(ChecksumError) as caught:
+            await build_and_test(dag, spec)
 
     message = str(caught.value)  # a download would have been a DownloadError: the asset is a 404
     assert message.startswith(f"checksum: {spec.runner_asset}: expected a known SHA-256")
     assert "--runner-checksum amd64=<SHA-256>" in message
     assert "--allow-unverified" in message
-    assert "published digests" not in caplog.text  # no releases API was asked
+    assert sum(github.hits.values()) == 0, dict(github.hits)  # no releases API was asked
 
 
 async def test_opt_out_skips_the_comparison_but_warns(

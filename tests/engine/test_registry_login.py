@@ -37,26 +37,24 @@ async def test_login_accepted_publishes_both_arches(
     assert sorted(read_index(registry, published)) == ["linux/amd64", "linux/arm64"]
 
 
-@pytest.mark.parametrize("login", ["wrong-password", "no-credentials"])
-async def test_login_refused_is_a_clear_error_and_nothing_is_published(
-    dag: dagger.Client, mirror: ReleaseMirror, base_image: str, auth_registry: tuple[str, str, str], login: str
+async def test_no_login_is_a_clear_error_and_nothing_is_published(
+    mirror: ReleaseMirror, base_image: str, auth_registry: tuple[str, str, str]
 ) -> None:
+    """A wrong password is refused through `dagger call` (test_dagger_call.py); here, none at all.
+
+    In a session of its own: an engine session keeps a registry login it was
+    given (the test above gives one), so the shared session would push.
+    """
     address, user, password = auth_registry
     ref, repository, tag = target(address)
-    wrong = f"wrong-{uuid.uuid4().hex}"
-    credentials = (user, dag.set_secret("auth-wrong", wrong)) if login == "wrong-password" else (None, None)
     spec = make_spec(mirror, base_image, "amd64", Layout.MINIMAL)
 
-    with pytest.raises(PublishError) as caught:
-        await release(dag, [spec], ref, *credentials)
+    async with dagger.Connection(dagger.Config(retry=None)) as fresh:
+        with pytest.raises(PublishError) as caught:
+            await release(fresh, [spec], ref, None, None)
 
     message = str(caught.value)
     assert ref in message
-    if login == "wrong-password":
-        assert user in message
-        assert "refused the login" in message
-        assert wrong not in message
-    else:
-        assert "wants a login" in message
+    assert "wants a login" in message
     assert password not in message
     assert not Registry(address, auth=(user, password)).has_tag(repository, tag)

@@ -28,7 +28,8 @@ from tests.engine.fake_upstream import (
     packages_index,
     runner_release,
 )
-from tests.engine.test_dagger_call import REPO, Call, dagger, expand, is_dagger_call
+from tests.engine.test_dagger_call import Call, dagger
+from tests.workflows import REPO, expand, is_dagger_call
 
 pytestmark = pytest.mark.anyio
 NOW = datetime.datetime.now(tz=datetime.UTC)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from pipelines.audit.chart import MODES, MODES_OF_LAYOUT, Mode, parse_mode
-from pipelines.audit.modes import user_row, version_row
+from pipelines.audit.modes import CHECKS, user_row, version_row
 from pipelines.audit.probes import Config, Ran
 from pipelines.audit.report import Report, Row, judged, verdict
 from pipelines.client.flags import parser
@@ -117,3 +117,8 @@ def test_the_verdict_is_the_table_or_an_error_holding_it() -> None:
         verdict(bad)
     assert str(caught.value).startswith("check: r/i:t (linux/amd64): 1 of 1 checks failed\n\n")
     assert bad.render() in str(caught.value)
+
+
+def test_every_mode_declares_its_rows() -> None:
+    assert set(CHECKS) == set(Mode)
+    assert all(CHECKS[mode] and len(set(CHECKS[mode])) == len(CHECKS[mode]) for mode in Mode)

@@ -191,7 +191,10 @@ def test_hooks_notes_sums_come_from_their_section_only() -> None:
     }
 
 
-@pytest.mark.parametrize("body", ["", "no sums here", f"## SHA-256 Checksums\n\n{FIXTURE_K8S_NOVOLUME}: {A}\n", f"- {FIXTURE_K8S_NOVOLUME} {A}"])
+@pytest.mark.parametrize(
+    "body",
+    ["", "no sums here", f"## SHA-256 Checksums\n\n{FIXTURE_K8S_NOVOLUME}: {A}\n", f"- {FIXTURE_K8S_NOVOLUME} {A}"],
+)
 def test_hooks_notes_without_a_sums_section_or_lines_give_nothing(body: str) -> None:
     assert parse_sums_section(body) == {}
 

@@ -67,9 +67,10 @@ def test_publish_arches_repeat_and_default_to_all() -> None:
     assert specs("publish", "--address", "o/r:1", "--arch", "arm64") == [("arm64", "hosted")]
 
 
-def test_unknown_arch_is_refused_by_argparse(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("command", ["build", "ci"])
+def test_unknown_arch_is_refused_by_argparse(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        parser().parse_args(["build", "--arch", "x64"])
+        parser().parse_args([command, "--arch", "x64"])
     assert "invalid choice: 'x64'" in capsys.readouterr().err
 
 

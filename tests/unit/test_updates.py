@@ -64,7 +64,8 @@ def test_disagreeing_or_missing_sums_are_not_proposed() -> None:
 
 
 def test_current_pins_have_no_deadline_and_no_changes() -> None:
-    row = runner_row(FIXTURE_PINS, releases(runner_release(FIXTURE_PINS.runner_version, PINNED, NOW)), source=URL, now=NOW)
+    found = releases(runner_release(FIXTURE_PINS.runner_version, PINNED, NOW))
+    row = runner_row(FIXTURE_PINS, found, source=URL, now=NOW)
     assert (row.status, row.changes, row.deadline) == ("current", {}, None)
     check_deadline([row], 30)  # nothing newer: no deadline to fail on
 
