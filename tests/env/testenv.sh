@@ -223,11 +223,17 @@ seed_uv_cache() {
   rm -rf "$project"
 }
 
-build_engine_image() {
-  local bin key rootfs sdk sdk_digest packages_key
+# The Dagger CLI and engine binaries (tests/env/engine/build.sh, cached by version); their folder in run/dagger-bin.
+build_engine_binaries() {
+  local bin
   bin=$(bash "$here/engine/build.sh" "$cache_dir" 2>>"$log_dir/engine-build.log") \
     || die "building the Dagger engine failed; see $log_dir/engine-build.log"
   echo "$bin" >"$run_dir/dagger-bin"
+}
+
+build_engine_image() {
+  local bin key rootfs sdk sdk_digest packages_key
+  bin=$(cat "$run_dir/dagger-bin")
   sdk=$(cat "$run_dir/python-sdk")
   sdk_digest=$(cat "$sdk/digest")
   packages_key=$(echo "$engine_packages" | sha256sum | cut -c1-12)
@@ -308,9 +314,18 @@ wait_for_engine() {
   die "the engine did not answer in 60s; see $log_dir/engine-probe.log and $log_dir/engine.log"
 }
 
+base_key() { echo "$base_packages" | sha256sum | cut -c1-12; }
+
+# The base images' rootfs tarballs, one per arch (cached by their package list).
+base_rootfs_tars() {
+  local arch key
+  key=$(base_key)
+  for arch in amd64 arm64; do rootfs_tar "$cache_dir/base-$arch-$key.tar" "$arch" "$base_packages"; done
+}
+
 push_base_images() {
   local crane="$cache_dir/bin/crane" key refs=() arch
-  key=$(echo "$base_packages" | sha256sum | cut -c1-12)
+  key=$(base_key)
   if [ "$(cat "$run_dir/base.key" 2>/dev/null)" = "$key" ] && $crane manifest --insecure "$base_ref" >/dev/null 2>&1; then
     return
   fi
@@ -353,15 +368,22 @@ up() {
   phase "dockerd"; start_dockerd; phase_done
   phase "registries on $RIE_REGISTRY and $RIE_AUTH_REGISTRY (auth)"; start_registries; phase_done
   phase "binfmt_misc for arm64"; register_binfmt; phase_done
+  # The long steps in parallel: the engine's Go build keeps the CPU busy while
+  # the debootstraps (base images, SDK image) mostly wait on Debian's mirror
+  # and the disk. A job that fails has said why (die); up stops then.
+  local base_job engine_job=""
+  base_rootfs_tars & base_job=$!
   if [ -n "$RIE_ENGINE" ]; then
     phase "the engine already running at $RIE_ENGINE"; use_running_engine; wait_for_engine; phase_done
   else
     rm -f "$run_dir/runner-host"
-    phase "built-in Python SDK image (tests/env/sdk)"; build_python_sdk; phase_done
-    phase "Dagger $version binaries and engine image"; build_engine_image; phase_done
+    build_engine_binaries & engine_job=$!
+    phase "built-in Python SDK image (tests/env/sdk), the engine binaries and base rootfs building meanwhile"
+    build_python_sdk; phase_done
+    phase "Dagger $version binaries and engine image"; wait "$engine_job" || exit 1; build_engine_image; phase_done
     phase "engine container"; start_engine; wait_for_engine; phase_done
   fi
-  phase "base images -> $base_ref"; push_base_images; phase_done
+  phase "base images -> $base_ref"; wait "$base_job" || exit 1; push_base_images; phase_done
   echo "testenv: up in $(( $(date +%s) - t0 ))s" >&2
 }
 
