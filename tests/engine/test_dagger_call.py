@@ -20,6 +20,7 @@ import anyio
 import pytest
 
 from pipelines.shared.pins import PINS
+from tests.checkout import copy_checkout
 from tests.engine.apt_repo import AptRepos
 from tests.engine.fixtures import ReleaseMirror
 from tests.engine.registry import Registry, read_index
@@ -401,7 +402,7 @@ async def test_the_module_loads_only_what_it_needs(tmp_path: Path) -> None:
     of the checkout, never in it.
     """
     copy = tmp_path / "checkout"
-    shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(".git", "__pycache__", ".pytest_cache", "*.egg-info"))
+    copy_checkout(copy)
     before = await module_digest(copy, tmp_path)
     for edit in (copy / "docs" / "_probe.md", copy / "tests" / "_probe.txt", copy / "README.md"):
         edit.write_text("an edit outside the module\n")

@@ -12,21 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from pipelines.shared.pins import PINS, PINS_FILE, parse, rewrite
+from tests.checkout import ROOT, copy_checkout
 
-ROOT = Path(__file__).resolve().parents[2]
 THIS = Path(__file__).relative_to(ROOT).as_posix()
-CACHES = shutil.ignore_patterns(".git", "__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info")
-
-
-def not_copied(folder: str, names: list[str]) -> set[str]:
-    """Caches, and the SDK that `dagger develop` vendors at the top (not the tests' SDK stand-in)."""
-    return set(CACHES(folder, names)) | ({"sdk"} if Path(folder) == ROOT else set())
 
 
 def next_patch(version: str) -> str:
@@ -55,7 +48,7 @@ def every_pin_moved() -> dict[tuple[str, str], str]:
 
 def test_the_unit_tier_passes_with_every_pin_moved(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
-    shutil.copytree(ROOT, tree, ignore=not_copied)
+    copy_checkout(tree)
     pins_file = tree / PINS_FILE.relative_to(ROOT)
     moved = every_pin_moved()
     pins_file.write_text(rewrite(pins_file.read_text(encoding="utf-8"), moved), encoding="utf-8")

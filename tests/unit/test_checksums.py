@@ -16,19 +16,23 @@ from pipelines.shared.spec import RunnerSpec
 X64 = "70920811a4f8ad4328818682bca5c6469c1c942fab52448868071d0063816613"
 ARM64 = "9b1dc70626422526e3c94767cf024896beb15da5342a3f4819bf2feac13e0393"
 A, B, C = "a" * 64, "b" * 64, "c" * 64
+
+
+def hooks_api(version: str) -> str:
+    """The releases API URL of a hooks release, written out as GitHub serves it."""
+    return f"https://api.github.com/repos/actions/runner-container-hooks/releases/tags/v{version}"
+
+
+def k8s_zip(version: str) -> str:
+    return f"actions-runner-hooks-k8s-{version}.zip"
+
+
 # The default build's two hooks releases, as pins.toml names them today.
-HOOKS_API, NOVOLUME_API = (
-    f"https://api.github.com/repos/actions/runner-container-hooks/releases/tags/v{version}"
-    for version in (PINS.hooks_version, PINS.hooks_novolume_version)
-)
-K8S, K8S_NOVOLUME = (
-    f"actions-runner-hooks-k8s-{version}.zip" for version in (PINS.hooks_version, PINS.hooks_novolume_version)
-)
+HOOKS_API, NOVOLUME_API = hooks_api(PINS.hooks_version), hooks_api(PINS.hooks_novolume_version)
+K8S, K8S_NOVOLUME = k8s_zip(PINS.hooks_version), k8s_zip(PINS.hooks_novolume_version)
 # Fixture releases, named so: versions no pin holds.
 FIXTURE_HOOKS, FIXTURE_NOVOLUME = "0.60.0", "0.80.0"
-FIXTURE_K8S, FIXTURE_K8S_NOVOLUME = (
-    f"actions-runner-hooks-k8s-{version}.zip" for version in (FIXTURE_HOOKS, FIXTURE_NOVOLUME)
-)
+FIXTURE_K8S, FIXTURE_K8S_NOVOLUME = k8s_zip(FIXTURE_HOOKS), k8s_zip(FIXTURE_NOVOLUME)
 
 
 def test_pinned_runner_sums_are_the_pins_files_for_its_version_only() -> None:
@@ -150,7 +154,7 @@ def test_bad_release_json(text: str, found: str) -> None:
         (
             "https://github.com/actions/runner-container-hooks/releases/download/",
             FIXTURE_NOVOLUME,
-            f"https://api.github.com/repos/actions/runner-container-hooks/releases/tags/v{FIXTURE_NOVOLUME}",
+            hooks_api(FIXTURE_NOVOLUME),
         ),
         ("http://127.0.0.1:8080/runner", "2.337.0", None),
         ("https://mirror.example/actions/runner/releases/download", "2.337.0", None),
@@ -231,15 +235,12 @@ def choose_all(spec: RunnerSpec, published: dict[str, dict[str, str]]) -> dict[s
 def test_pins_first_then_each_hooks_release_is_asked_for_its_own_zip() -> None:
     # runner pinned; k8s/ from one unpinned hooks release, k8s-novolume/ from another
     spec = RunnerSpec(arch="arm64", hooks_version=FIXTURE_HOOKS, hooks_novolume_version=FIXTURE_NOVOLUME)
-    hooks_api, novolume_api = (
-        f"https://api.github.com/repos/actions/runner-container-hooks/releases/tags/v{version}"
-        for version in (FIXTURE_HOOKS, FIXTURE_NOVOLUME)
-    )
-    assert [need.release_api for need in checksum_needs(spec)] == [None, hooks_api, novolume_api]
+    asked = [None, hooks_api(FIXTURE_HOOKS), hooks_api(FIXTURE_NOVOLUME)]
+    assert [need.release_api for need in checksum_needs(spec)] == asked
     assert [need.asset for need in checksum_needs(spec)][1:] == [FIXTURE_K8S, FIXTURE_K8S_NOVOLUME]
     answers = {
-        hooks_api: {FIXTURE_K8S: A, FIXTURE_K8S_NOVOLUME: C},
-        novolume_api: {FIXTURE_K8S_NOVOLUME: B, FIXTURE_K8S: C},
+        hooks_api(FIXTURE_HOOKS): {FIXTURE_K8S: A, FIXTURE_K8S_NOVOLUME: C},
+        hooks_api(FIXTURE_NOVOLUME): {FIXTURE_K8S_NOVOLUME: B, FIXTURE_K8S: C},
     }
     assert choose_all(spec, answers) == {
         "runner_sha256": PINS.runner_sha256["arm64"],

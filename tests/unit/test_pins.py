@@ -14,8 +14,8 @@ from pipelines.shared.pins import KEYS, PINS, PINS_FILE, load, parse, rewrite
 from pipelines.shared.reference import parse_reference
 from pipelines.shared.spec import RunnerSpec
 from pipelines.shared.validators import check_sha256, check_version
+from tests.checkout import ROOT, source_files
 
-ROOT = Path(__file__).resolve().parents[2]
 TEXT = PINS_FILE.read_text(encoding="utf-8")
 
 
@@ -58,19 +58,11 @@ def test_the_default_build_is_the_pinned_one() -> None:
 # checked below). The tests are held to it too: a test that names today's pin
 # fails on the next bump, so tests read PINS or use fixture versions no pin holds.
 MAY_NAME_PINS = ("pipelines/pins.toml", "README.md", "docs/")
-# What a checkout holds besides its files: caches and the editable install's metadata.
-NOT_SOURCE = (".git", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", "sdk")
 
 
 def tree_files() -> list[Path]:
-    """Every file of the tree (a checkout, or a copy of one without .git), but caches and the prose."""
-    return [
-        path
-        for path in sorted(ROOT.rglob("*"))
-        if path.is_file()
-        and not any(part in NOT_SOURCE or part.endswith(".egg-info") for part in path.relative_to(ROOT).parts)
-        and not path.relative_to(ROOT).as_posix().startswith(MAY_NAME_PINS)
-    ]
+    """The tree's source files but the prose."""
+    return [path for path in source_files() if not path.relative_to(ROOT).as_posix().startswith(MAY_NAME_PINS)]
 
 
 def pinned_values() -> list[str]:
