@@ -1,13 +1,31 @@
-"""Telling "the engine went away" from every other failure, engine-free."""
+"""Telling "the engine went away" from every other failure, engine-free.
+
+The last test runs `python -m pipelines` against an address where nothing
+listens: it needs the dagger CLI (the SDK starts its session through it) but
+no engine. The CLI is the one the test environment exports, or `dagger` on
+PATH; missing, it fails the run under CI=true and is skipped elsewhere.
+"""
 
 from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import dagger
 import pytest
 from gql.transport.exceptions import TransportConnectionFailed
 
 from pipelines.client.flags import parser
-from pipelines.client.session import EngineUnreachable, engine_gone, engine_gone_message, engine_unreachable_message
+from pipelines.client.session import (
+    ENGINE_GONE_EXIT,
+    EngineUnreachable,
+    engine_gone,
+    engine_gone_message,
+    engine_unreachable_message,
+)
 from pipelines.shared.errors import DownloadError
 
 
@@ -65,3 +83,30 @@ def test_engine_timeout_is_checked_by_the_parser() -> None:
     for bad in ("0", "-1", "soon", "3601"):
         with pytest.raises(SystemExit):
             parser().parse_args(["--engine-timeout", bad, "ci"])
+
+
+def dagger_cli() -> str:
+    found = os.environ.get("_EXPERIMENTAL_DAGGER_CLI_BIN") or shutil.which("dagger")
+    if not found:
+        reason = "no dagger CLI: set _EXPERIMENTAL_DAGGER_CLI_BIN or put dagger on PATH (testenv.sh up builds one)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true: {reason}")
+        pytest.skip(f"!!! SKIPPED: {reason}")
+    return found
+
+
+def test_an_engine_unreachable_from_the_start_fails_within_the_limit() -> None:
+    """Nothing listens at the runner host: the run ends after --engine-timeout, not after dagger's ~10 minutes."""
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DAGGER_SESSION_PORT", "DAGGER_SESSION_TOKEN")},
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "_EXPERIMENTAL_DAGGER_CLI_BIN": dagger_cli(),
+        "_EXPERIMENTAL_DAGGER_RUNNER_HOST": "tcp://127.0.0.1:9",
+    }
+    command = [sys.executable, "-m", "pipelines", "--engine-timeout", "5", "smoke-test", "--no-docker-cli"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == ENGINE_GONE_EXIT, done.stderr[-3000:]
+    expected = "error: engine: expected a Dagger engine to answer within 5 s (--engine-timeout)"
+    assert expected in done.stderr, done.stderr[-3000:]
+    assert "_EXPERIMENTAL_DAGGER_RUNNER_HOST=tcp://127.0.0.1:9" in done.stderr
+    assert "Traceback" not in done.stderr
