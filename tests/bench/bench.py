@@ -517,7 +517,7 @@ def bump_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
 def size_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
     registry = os.environ.get("RIE_REGISTRY") or sys.exit('RIE_REGISTRY unset: eval "$(bash tests/env/testenv.sh env)"')
     cache = size.tools_cache()
-    repos = size.docker_apt_repos(cache, tmp / "apt")
+    repos = size.docker_apt_repos(cache)
     mirror = tmp / "mirror"
     mirror.mkdir()
     docker_version = size.write_docker_downloads(mirror, cache, args.arch, repos.buildx_version)

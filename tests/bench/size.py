@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import urllib.request
 import zlib
 from pathlib import Path
 from typing import Any, cast
 
 from tests.bench.static_docker import static_tgz
-from tests.engine import apt_repo
+from tests.engine import apt_repo, fixture_tools
 from tests.engine.registry import Registry
 
 DOCKER = "/usr/bin/docker"  # Debian's client, matching Debian's dockerd (tests/env/testenv.sh), BuildKit built in
@@ -28,17 +27,12 @@ GZIP_LAYERS = ("application/vnd.oci.image.layer.v1.tar+gzip", "application/vnd.d
 
 def tools_cache() -> Path:
     """Where the fixtures' tools are kept between runs (the engine tests' folder)."""
-    cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    path = Path(os.environ.get("RIE_TOOLS_CACHE") or cache_home / "runner-image-tools")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return fixture_tools.cache_path()
 
 
-def docker_apt_repos(cache: Path, root: Path) -> apt_repo.AptRepos:
+def docker_apt_repos(cache: Path) -> apt_repo.AptRepos:
     """The tests' signed Docker-like apt repositories (Debian's docker client, buildx from the Go proxy)."""
-    buildx = {arch: apt_repo.build_buildx(cache, arch) for arch in apt_repo.ARCHES}
-    docker_version, docker = apt_repo.docker_clients(cache)
-    return apt_repo.write_apt_repos(root, buildx=buildx, docker=docker, docker_version=docker_version)
+    return apt_repo.cached_apt_repos(cache)
 
 
 def write_docker_downloads(mirror: Path, cache: Path, arch: str, buildx_version: str) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 import dagger
 import pytest
 
-from tests.engine import apt_repo, fixtures
+from tests.engine import apt_repo, fixture_tools, fixtures
 
 HERE = Path(__file__).parent
 RUNNER_VERSION = "2.399.1"  # a version no real release has, so a real download can never pass
@@ -119,23 +119,18 @@ def auth_registry() -> tuple[str, str, str]:
 
 @pytest.fixture(scope="session")
 def tools_cache() -> Path:
-    """Where tools built for fixtures (buildx) are kept between runs."""
-    cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    path = Path(os.environ.get("RIE_TOOLS_CACHE") or cache_home / "runner-image-tools")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Where tools built for fixtures (buildx) are kept between runs (fixture_tools.py)."""
+    return fixture_tools.cache_path()
 
 
 @pytest.fixture(scope="session")
-def apt_repos(tools_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> apt_repo.AptRepos:
+def apt_repos(tools_cache: Path) -> apt_repo.AptRepos:
     """Docker-like signed apt repositories (good, bad-signature, wrong-key, bad-sum), as local folders.
 
     The pipeline takes them as --docker-apt-repo (a Directory apt reads through
     a file: source), so no server is needed: apt in a build container could
-    reach one only at a private address of the engine's bridge.
+    reach one only at a private address of the engine's bridge. Made once in
+    the tools cache, so every worker and run gives the engine the same bytes.
     """
     with fixtures.filling(tools_cache):
-        buildx = {arch: apt_repo.build_buildx(tools_cache, arch) for arch in apt_repo.ARCHES}
-        docker_version, docker = apt_repo.docker_clients(tools_cache)
-    root = tmp_path_factory.mktemp("apt")
-    return apt_repo.write_apt_repos(root, buildx=buildx, docker=docker, docker_version=docker_version)
+        return apt_repo.cached_apt_repos(tools_cache)

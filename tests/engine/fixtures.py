@@ -12,10 +12,12 @@ write, fails the smoke test.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import http.server
 import io
 import json
+import os
 import subprocess
 import tarfile
 import threading
@@ -139,7 +141,13 @@ def runner_tarball(
     binary of externals/ (else a script that says it is a fixture).
     """
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1 if padding or node else 9) as tar:
+    level = 1 if padding or node else 9
+    # gzip's header time 0, as every member's: the same inputs give the same bytes, in every test
+    # worker and every run, so the engine's cache of what was built from them serves them all.
+    with (
+        gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=level, mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w") as tar,
+    ):
         if padding:
             info = tarfile.TarInfo("./bin/padding.bin")
             info.size = len(padding)
@@ -158,11 +166,15 @@ def runner_tarball(
     return buf.getvalue()
 
 
+ZIP_TIME = (2024, 1, 1, 0, 0, 0)
+FILE_TIME = 1704067200  # 2024-01-01, as ZIP_TIME
+
+
 def hooks_zip(version: str, flavour: str = "k8s") -> bytes:
     """actions-runner-hooks-<flavour>-<version>.zip: index.js at the top, as the release's is."""
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("index.js", HOOKS_INDEX_JS.format(flavour=flavour, version=version))
+    with zipfile.ZipFile(buf, "w") as z:  # a fixed entry time: the same bytes in every worker and run
+        z.writestr(zipfile.ZipInfo("index.js", ZIP_TIME), HOOKS_INDEX_JS.format(flavour=flavour, version=version))
     return buf.getvalue()
 
 
@@ -234,6 +246,7 @@ def write_release_mirror(
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+        os.utime(path, (FILE_TIME, FILE_TIME))  # the server's Last-Modified: the same in every worker and run
         sums[path.name] = sha256(data)
 
     for arch in ("x64", "arm64"):
