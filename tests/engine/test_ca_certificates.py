@@ -142,6 +142,7 @@ async def test_the_minimal_arm64_image_trusts_the_ca_where_openssl_looks_and_is_
     assert (await ctr.with_exec(["sh", "-c", links]).stdout()).strip() == "1"  # the one link the script makes
 
 
+@pytest.mark.long
 async def test_the_readme_line_through_dagger_call(mirror: ReleaseMirror, base_image: str, pki: Pki) -> None:
     """`dagger call --ca-certificate corp-ca.pem smoke-test --arch arm64 --layout minimal`, with the local settings."""
     done = await dagger_cli(

@@ -187,6 +187,7 @@ async def test_a_minimal_image_without_runasroot_fails_the_adr_pod(
     assert "Must not run interactively with sudo" in found["minimal", "init copy, then /runner/run.sh"]
 
 
+@pytest.mark.long
 async def test_dagger_call_check_of_a_registry_image_and_of_a_broken_one(
     dag: dagger.Client, node_mirror: fixtures.ReleaseMirror, base_image: str, apt_repos: AptRepos, registry: str
 ) -> None:
@@ -227,6 +228,7 @@ async def test_client_mode_check_and_an_image_that_is_not_there(
     assert expected in done.stderr.decode(), done
 
 
+@pytest.mark.long
 async def test_the_upstream_equivalent_image_passes_the_chart_modes(
     node_mirror: fixtures.ReleaseMirror,
     base_image: str,
@@ -274,6 +276,7 @@ def shell_settings(mirror: fixtures.ReleaseMirror, base_image: str, repos: AptRe
     return " ".join(settings)
 
 
+@pytest.mark.long
 async def test_the_readme_line_checks_builds_output_in_dagger_shell(
     node_mirror: fixtures.ReleaseMirror, base_image: str, apt_repos: AptRepos
 ) -> None:
@@ -286,6 +289,7 @@ async def test_the_readme_line_checks_builds_output_in_dagger_shell(
     assert f"| default | run.sh --version | pass | {RUNNER_VERSION} |" in done.stdout
 
 
+@pytest.mark.long
 async def test_the_readme_line_chains_a_step_after_build_then_checks_it(
     node_mirror: fixtures.ReleaseMirror, base_image: str, apt_repos: AptRepos
 ) -> None:

@@ -209,6 +209,7 @@ async def run_step(step: dict, values: dict[str, str], shell_env: dict[str, str]
     return dict(line.split("=", 1) for line in lines)
 
 
+@pytest.mark.long
 async def test_every_step_of_the_release_path_runs_verbatim(
     mirror: ReleaseMirror, base_image: str, auth_registry: tuple[str, str, str], tmp_path: Path
 ) -> None:

@@ -51,6 +51,7 @@ async def build_with_repo(dag: dagger.Client, spec: RunnerSpec, repos: AptRepos,
     return await build_and_test(dag, spec, Archives(docker_apt_repo=dag.host().directory(str(repos.path(repo)))))
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("arch", ["amd64", "arm64"])
 async def test_dind_mode_runner_uses_the_sidecars_dockerd_through_its_socket(
     dag: dagger.Client, mirror: ReleaseMirror, base_image: str, apt_repos: AptRepos, arch: str

@@ -289,6 +289,7 @@ async def test_cli_retries_transient_faults_and_smoke_tests(
     assert faulty.hits(path_of(spec.hooks_url)) == 2
 
 
+@pytest.mark.long
 async def test_cli_stalled_download_exits_1_naming_the_url_and_the_limit(
     mirror: ReleaseMirror, base_image: str, faulty: FaultServer
 ) -> None:

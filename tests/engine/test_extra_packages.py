@@ -32,6 +32,7 @@ async def test_an_extra_package_is_installed_for_the_images_arch_and_labelled(
     assert await ctr.user() == spec.contract.user
 
 
+@pytest.mark.long
 async def test_the_readme_line_through_dagger_call(mirror: ReleaseMirror, base_image: str) -> None:
     """`dagger call --extra-package tree smoke-test --arch arm64 --layout minimal`, with the local settings."""
     done = await dagger_cli(

@@ -88,6 +88,7 @@ async def bump(upstream: FakeUpstream, base_image: str, out: Path, *extra: str) 
     return done.returncode, done.stderr
 
 
+@pytest.mark.long
 async def test_updates_and_bump_propose_what_two_sources_vouch_for(
     upstream: FakeUpstream, base_image: str, tmp_path: Path
 ) -> None:
@@ -162,6 +163,7 @@ async def build_from_bumped_pins(upstream: FakeUpstream, base_image: str, pins: 
     assert sum(upstream.hits[path] for path in upstream.hits if path.startswith("/api/")) == api_hits  # all pinned
 
 
+@pytest.mark.long
 async def test_updates_fails_within_the_deadline_with_the_reason(upstream: FakeUpstream, base_image: str) -> None:
     done = await dagger("call", *settings(upstream, base_image), "updates", "--fail-within", "7")
     assert done.returncode != 0, done
@@ -173,6 +175,7 @@ async def test_updates_fails_within_the_deadline_with_the_reason(upstream: FakeU
     assert ok.returncode == 0, ok
 
 
+@pytest.mark.long
 async def test_disagreeing_sums_are_not_proposed(upstream: FakeUpstream, base_image: str, tmp_path: Path) -> None:
     sums = {"x64": "a" * 64, "arm64": "b" * 64}
     release = runner_release(NEW_RUNNER, sums, NOW, api_sums={"arm64": "c" * 64})
@@ -260,6 +263,7 @@ async def test_build_names_githubs_rate_limit_and_when_it_resets(upstream: FakeU
 UPDATE_WORKFLOW = REPO / ".github/workflows/update.yml"
 
 
+@pytest.mark.long
 async def test_every_step_of_the_update_workflow_runs_in_order(
     upstream: FakeUpstream, base_image: str, tmp_path: Path
 ) -> None:

@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pipelines.shared.pins import PINS, PINS_FILE, parse, rewrite
 from tests.checkout import ROOT, copy_checkout
 
@@ -46,6 +48,7 @@ def every_pin_moved() -> dict[tuple[str, str], str]:
     }
 
 
+@pytest.mark.long
 def test_the_unit_tier_passes_with_every_pin_moved(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     copy_checkout(tree)
