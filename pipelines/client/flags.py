@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
+import typing
+from typing import Any
 
+import dagger
+
+from ci.main import RunnerImage
 from pipelines.audit.chart import MODES
 from pipelines.client.session import (
     DEFAULT_ENGINE_TIMEOUT,
@@ -13,91 +19,50 @@ from pipelines.network.download import DownloadPolicy
 from pipelines.shared.contract import DEFAULT_LAYOUT, LAYOUTS
 from pipelines.shared.defaults import (
     ARCHES,
-    BASE_IMAGE,
-    BUILDX_VERSION,
     DEFAULT_ARCH,
-    DOCKER_APT_URL,
-    DOCKER_KEY_FINGERPRINT,
-    DOCKER_VERSION,
-    GITHUB_API_URL,
-    HOOKS_BASE_URL,
-    HOOKS_NOVOLUME_VERSION,
-    HOOKS_VERSION,
-    RUNNER_BASE_URL,
     RUNNER_VERSION,
 )
 from pipelines.shared.errors import InvalidSpecError
-from pipelines.shared.settings import RUNNER_CHECKSUM_FORM
 
 # env://NAME (a POSIX variable name) or file://PATH (visible ASCII, no spaces).
 # Whatever follows the scheme is never echoed: it may be the password itself.
 _SECRET_URI = re.compile(r"env://[A-Za-z_][A-Za-z0-9_]{0,254}|file://[!-~]{1,4096}")
 
 
+def _setting_flag(p: argparse.ArgumentParser, field: dataclasses.Field[Any], hint: Any) -> None:
+    """One flag of the module object's setting field, as `dagger call` derives it from the same declaration.
+
+    Its name (the field's, or its Name), help (its Doc), default and kind come
+    from the field: booleans get --no-..., lists repeat, a Secret takes
+    env://VAR or file://PATH, a File or Directory a host path.
+    """
+    extras = getattr(hint, "__metadata__", ())
+    name = next((m.name for m in extras if isinstance(m, dagger.Name)), field.name)
+    doc = next((m.documentation for m in extras if isinstance(m, dagger.Doc)), "")
+    kind = typing.get_args(hint)[0] if extras else hint
+    inner = [a for a in typing.get_args(kind) if a is not type(None)] or [kind]  # X | None -> X
+    one = inner[0]
+    item = typing.get_args(one)[0] if typing.get_origin(one) is list else one
+    flag = "--" + name.replace("_", "-")
+    metavar = {dagger.Secret: "env://VAR", dagger.File: "PATH", dagger.Directory: "DIR"}.get(item, name.upper())
+    if item is dagger.Secret:
+        doc = f"{doc}; as env://VAR or file://PATH"
+    options: dict[str, Any] = {"dest": field.name, "help": doc, "default": field.default}
+    if one is bool:
+        options["action"] = argparse.BooleanOptionalAction
+    elif typing.get_origin(one) is list:
+        options["action"] = "append"
+    if one is not bool:
+        options["metavar"] = metavar
+    p.add_argument(flag, **options)
+
+
 def _spec_flags() -> argparse.ArgumentParser:
-    """Flags every subcommand shares (the module's constructor arguments)."""
+    """Flags every subcommand shares: the module object's settings, from its own field declarations."""
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--runner-version", default=RUNNER_VERSION, help="runner version, MAJOR.MINOR.PATCH")
-    p.add_argument("--hooks-version", default=HOOKS_VERSION, help="runner-container-hooks release for k8s/")
-    p.add_argument(
-        "--hooks-novolume-version",
-        default=HOOKS_NOVOLUME_VERSION,
-        help="runner-container-hooks release (0.8.0+) whose k8s zip fills k8s-novolume/",
-    )
-    p.add_argument("--base-image", default=BASE_IMAGE, help="base image for both stages")
-    p.add_argument("--runner-base-url", default=RUNNER_BASE_URL, help="download base of runner releases")
-    p.add_argument("--hooks-base-url", default=HOOKS_BASE_URL, help="download base of hooks releases")
-    p.add_argument(
-        "--github-api-url", default=GITHUB_API_URL, help="GitHub's REST API, asked for a release's published sums"
-    )
-    p.add_argument(
-        "--github-token",
-        metavar="env://VAR",
-        help="token for every GitHub API read, as env://VAR or file://PATH (anonymous: 60 requests an hour per IP)",
-    )
-    p.add_argument(
-        "--runner-checksum",
-        dest="runner_checksums",
-        action="append",
-        metavar=RUNNER_CHECKSUM_FORM,
-        help="SHA-256 of an arch's runner tarball, repeatable (e.g. arm64=<64 hex>)",
-    )
-    p.add_argument("--hooks-checksum", help="SHA-256 of the k8s/ hooks zip")
-    p.add_argument("--hooks-novolume-checksum", help="SHA-256 of the k8s-novolume/ hooks zip")
-    p.add_argument("--allow-unverified", action="store_true", help="build without known SHA-256s (unsafe)")
-    p.add_argument(
-        "--novolume-hooks",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="also ship k8s-novolume/ (kubernetes-novolume mode)",
-    )
-    p.add_argument(
-        "--docker-cli",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="install Docker's CLI and buildx plugin in the hosted layout (dind mode; --no-docker-cli leaves them out)",
-    )
-    p.add_argument("--docker-version", default=DOCKER_VERSION, help="docker-ce-cli version")
-    p.add_argument("--buildx-version", default=BUILDX_VERSION, help="docker-buildx-plugin version")
-    p.add_argument("--docker-apt-url", default=DOCKER_APT_URL, help="Docker's apt repositories")
-    p.add_argument("--docker-key-fingerprint", default=DOCKER_KEY_FINGERPRINT, help="the key apt may trust for them")
-    p.add_argument(
-        "--extra-package",
-        dest="extra_packages",
-        action="append",
-        metavar="NAME[=VERSION]",
-        help="apt package of the base's distribution to add, repeatable (apt verifies it)",
-    )
-    p.add_argument(
-        "--ca-certificate",
-        dest="ca_certificates",
-        action="append",
-        metavar="PATH",
-        help="PEM CA certificate (one CERTIFICATE block) to add to the image's system trust store, repeatable",
-    )
-    p.add_argument("--source-url", help="org.opencontainers.image.source label: the repository's URL")
-    p.add_argument("--revision", help="org.opencontainers.image.revision label")
-    p.add_argument("--created", help="org.opencontainers.image.created label (RFC 3339)")
+    hints = typing.get_type_hints(RunnerImage, include_extras=True)
+    for field in dataclasses.fields(RunnerImage):
+        _setting_flag(p, field, hints[field.name])
     return p
 
 
@@ -118,17 +83,6 @@ def _download_flags() -> argparse.ArgumentParser:
         default=default.timeout,
         metavar="SECONDS",
         help=f"time limit of one download or push attempt; default {default.timeout:g}",
-    )
-    return p
-
-
-def _archive_flags() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--runner-archive", metavar="PATH", help="local runner tarball (air-gapped)")
-    p.add_argument("--hooks-archive", metavar="PATH", help="local k8s hooks zip for k8s/ (air-gapped)")
-    p.add_argument("--hooks-novolume-archive", metavar="PATH", help="local k8s hooks zip for k8s-novolume/")
-    p.add_argument(
-        "--docker-apt-repo", metavar="DIR", help="local copy of Docker's apt repository, for --docker-cli (air-gapped)"
     )
     return p
 
@@ -172,7 +126,7 @@ def parser() -> argparse.ArgumentParser:
         help=f"how long to wait for the Dagger engine to answer at the start; default {DEFAULT_ENGINE_TIMEOUT:g}",
     )
     sub = top.add_subparsers(dest="command", required=True)
-    shared = [_spec_flags(), _download_flags(), _archive_flags()]
+    shared = [_spec_flags(), _download_flags()]
 
     b = sub.add_parser("build", parents=[*shared, _one_image_flags()], help="build one image")
     b.add_argument("--export", metavar="PATH", help="write the image as an OCI tarball")

@@ -143,9 +143,11 @@ async def test_updates_and_bump_propose_what_two_sources_vouch_for(
 
 
 async def build_from_bumped_pins(upstream: FakeUpstream, base_image: str, pins: Path, tmp_path: Path) -> None:
-    """Client mode, from a copy of pipelines/ holding the bumped pins: the pinned sums verify the new assets."""
+    """Client mode, from a copy of pipelines/ (and ci/, whose object client mode reads) holding the bumped pins:
+    the pinned sums verify the new assets."""
     checkout = tmp_path / "checkout"
-    shutil.copytree(REPO / "pipelines", checkout / "pipelines", ignore=shutil.ignore_patterns("__pycache__"))
+    for room in ("pipelines", "ci"):
+        shutil.copytree(REPO / room, checkout / room, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(pins, checkout / "pipelines" / "pins.toml")
     api_hits = sum(upstream.hits[path] for path in upstream.hits if path.startswith("/api/"))
     done = await anyio.run_process(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
+import typing
 
 import pytest
 
+from ci.main import RunnerImage
 from pipelines.client.cli import specs_from_args
 from pipelines.client.flags import check_secret_uri, parser
 from pipelines.shared.defaults import HOOKS_NOVOLUME_VERSION, HOOKS_VERSION, RUNNER_VERSION
@@ -131,3 +134,20 @@ def test_merge_takes_repeatable_sources_and_addresses() -> None:
     assert (args.sources, args.addresses) == (["o/r:s-amd64", "o/r:s-arm64"], ["o/r:1", "o/r:latest"])
     assert args.layout == "minimal"
     assert args.runner_version == "v2.336.0"  # checked (and the v dropped) by run_merge
+
+
+def test_setting_flags_are_made_from_the_module_objects_fields() -> None:
+    """Each kind of field becomes the flag `dagger call` makes of it; name, help and default come from the field."""
+    sub = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    actions = {a.dest: a for a in sub.choices["build"]._actions}
+    assert actions["docker_cli"].option_strings == ["--docker-cli", "--no-docker-cli"]
+    assert actions["runner_checksums"].option_strings == ["--runner-checksum"]  # its Name
+    assert isinstance(actions["runner_checksums"], argparse._AppendAction)
+    assert actions["github_token"].metavar == "env://VAR"
+    assert actions["ca_certificates"].metavar == "PATH"
+    assert actions["docker_apt_repo"].metavar == "DIR"
+    assert actions["runner_version"].default == RunnerImage.runner_version
+    (doc,) = typing.get_type_hints(RunnerImage, include_extras=True)["runner_version"].__metadata__
+    assert actions["runner_version"].help == doc.documentation
+    args = parser().parse_args(["build", "--no-docker-cli", "--runner-checksum", "a", "--runner-checksum", "b"])
+    assert (args.docker_cli, args.runner_checksums) == (False, ["a", "b"])
