@@ -1,27 +1,23 @@
-"""Client mode's flags: one argparse subcommand per module function, the object's settings as flags of each."""
+"""Client mode's flags: one argparse subcommand per module function, made from the module object's declarations."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import enum
+import inspect
 import re
+import types
 import typing
 from typing import Any
 
 import dagger
 
 from ci.main import RunnerImage
-from pipelines.audit.chart import MODES
 from pipelines.client.session import (
     DEFAULT_ENGINE_TIMEOUT,
 )
 from pipelines.network.download import DownloadPolicy
-from pipelines.shared.contract import DEFAULT_LAYOUT, LAYOUTS
-from pipelines.shared.defaults import (
-    ARCHES,
-    DEFAULT_ARCH,
-    RUNNER_VERSION,
-)
 from pipelines.shared.errors import InvalidSpecError
 
 # env://NAME (a POSIX variable name) or file://PATH (visible ASCII, no spaces).
@@ -29,32 +25,55 @@ from pipelines.shared.errors import InvalidSpecError
 _SECRET_URI = re.compile(r"env://[A-Za-z_][A-Za-z0-9_]{0,254}|file://[!-~]{1,4096}")
 
 
-def _setting_flag(p: argparse.ArgumentParser, field: dataclasses.Field[Any], hint: Any) -> None:
-    """One flag of the module object's setting field, as `dagger call` derives it from the same declaration.
+# Host-side stand-ins for what exists only in Dagger: what client mode takes instead.
+_METAVARS: dict[object, str] = {
+    dagger.Secret: "env://VAR",
+    dagger.File: "PATH",
+    dagger.Directory: "DIR",
+    dagger.Socket: "PATH",
+}
 
-    Its name (the field's, or its Name), help (its Doc), default and kind come
-    from the field: booleans get --no-..., lists repeat, a Secret takes
-    env://VAR or file://PATH, a File or Directory a host path.
+
+def _enum_value(value: str) -> str:
+    """An enum value as `dagger call` matches it: any case, _ for - (KUBERNETES_NOVOLUME)."""
+    return value.lower().replace("_", "-")
+
+
+def _add_flag(p: argparse.ArgumentParser, dest: str, hint: Any, default: Any) -> None:
+    """One flag of a declaration of the module's (a field of the object, a function's parameter), as `dagger call`
+    derives it from the same declaration.
+
+    Its name (dest, or its Name), help (its Doc), default and kind come from
+    the declaration: booleans get --no-..., lists repeat, enums give their
+    values as choices, a Secret takes env://VAR or file://PATH, a File,
+    Directory or Socket a host path; no default makes it required.
     """
     extras = getattr(hint, "__metadata__", ())
-    name = next((m.name for m in extras if isinstance(m, dagger.Name)), field.name)
+    name = next((m.name for m in extras if isinstance(m, dagger.Name)), dest)
     doc = next((m.documentation for m in extras if isinstance(m, dagger.Doc)), "")
     kind = typing.get_args(hint)[0] if extras else hint
-    inner = [a for a in typing.get_args(kind) if a is not type(None)] or [kind]  # X | None -> X
-    one = inner[0]
+    one = kind
+    if typing.get_origin(kind) in (types.UnionType, typing.Union):  # X | None -> X
+        one = next(a for a in typing.get_args(kind) if a is not type(None))
     item = typing.get_args(one)[0] if typing.get_origin(one) is list else one
-    flag = "--" + name.replace("_", "-")
-    metavar = {dagger.Secret: "env://VAR", dagger.File: "PATH", dagger.Directory: "DIR"}.get(item, name.upper())
+    options: dict[str, Any] = {"dest": dest, "help": doc}
+    if default in (dataclasses.MISSING, inspect.Parameter.empty):
+        options["required"] = True
+    else:
+        options["default"] = default.value if isinstance(default, enum.Enum) else default
     if item is dagger.Secret:
-        doc = f"{doc}; as env://VAR or file://PATH"
-    options: dict[str, Any] = {"dest": field.name, "help": doc, "default": field.default}
+        options["help"] = f"{doc}; as env://VAR or file://PATH"
     if one is bool:
         options["action"] = argparse.BooleanOptionalAction
-    elif typing.get_origin(one) is list:
+    else:
+        options["metavar"] = _METAVARS.get(item, name.upper())
+    if typing.get_origin(one) is list:
         options["action"] = "append"
-    if one is not bool:
-        options["metavar"] = metavar
-    p.add_argument(flag, **options)
+    if isinstance(item, type) and issubclass(item, enum.Enum):
+        options.update(type=_enum_value, choices=[m.value for m in item], metavar=None)
+    elif item is int:
+        options["type"] = int
+    p.add_argument("--" + name.replace("_", "-"), **options)
 
 
 def _spec_flags() -> argparse.ArgumentParser:
@@ -62,8 +81,22 @@ def _spec_flags() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     hints = typing.get_type_hints(RunnerImage, include_extras=True)
     for field in dataclasses.fields(RunnerImage):
-        _setting_flag(p, field, hints[field.name])
+        _add_flag(p, field.name, hints[field.name], field.default)
     return p
+
+
+def _function_flags(p: argparse.ArgumentParser, function: str, *, module_only: tuple[str, ...] = ()) -> None:
+    """The flags of one of the module's functions, from its own parameters (but module_only ones)."""
+    method = getattr(RunnerImage, function)
+    hints = typing.get_type_hints(method, include_extras=True)
+    for name, parameter in inspect.signature(method).parameters.items():
+        if name != "self" and name not in module_only:
+            _add_flag(p, name, hints[name], parameter.default)
+
+
+def _summary(function: str) -> str:
+    """A subcommand's help: its function's docstring's first line."""
+    return (inspect.getdoc(getattr(RunnerImage, function)) or "").splitlines()[0]
 
 
 def _download_flags() -> argparse.ArgumentParser:
@@ -85,24 +118,6 @@ def _download_flags() -> argparse.ArgumentParser:
         help=f"time limit of one download or push attempt; default {default.timeout:g}",
     )
     return p
-
-
-def _one_image_flags() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--arch", type=str.lower, choices=ARCHES, default=DEFAULT_ARCH, help="architecture")
-    p.add_argument("--layout", type=str.lower, choices=LAYOUTS, default=DEFAULT_LAYOUT.value, help="image layout")
-    return p
-
-
-def _arches_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--arch",
-        dest="arches",
-        action="append",
-        type=str.lower,  # as `dagger call` matches enum values, ignoring case
-        choices=ARCHES,
-        help="architecture, repeatable (default: all)",
-    )
 
 
 def positive_seconds(value: str) -> float:
@@ -127,43 +142,22 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = top.add_subparsers(dest="command", required=True)
     shared = [_spec_flags(), _download_flags()]
-
-    b = sub.add_parser("build", parents=[*shared, _one_image_flags()], help="build one image")
-    b.add_argument("--export", metavar="PATH", help="write the image as an OCI tarball")
-    sub.add_parser("smoke-test", parents=[*shared, _one_image_flags()], help="build and smoke-test one image")
-    c = sub.add_parser("ci", parents=shared, help="build and smoke-test both layouts per arch")
-    _arches_flag(c)
-    pub = sub.add_parser("publish", parents=shared, help="build, test, and push all arches")
-    _arches_flag(pub)
-    pub.add_argument("--layout", type=str.lower, choices=LAYOUTS, default=DEFAULT_LAYOUT.value)
-    pub.add_argument("--address", required=True, help="where to push, e.g. ghcr.io/owner/actions-runner:TAG")
-    pub.add_argument("--username", help="registry user")
-    pub.add_argument("--password", metavar="env://VAR", help="registry password, as env://VAR or file://PATH")
+    for function in ("build", "smoke_test", "ci", "publish"):
+        command = sub.add_parser(function.replace("_", "-"), parents=shared, help=_summary(function))
+        _function_flags(command, function)
+    build_command = sub.choices["build"]
+    build_command.add_argument("--export", metavar="PATH", help="write the image as an OCI tarball")
     # Not the shared flags: their --source (a label) would clash with merge's
     # --source, and merge builds nothing; it checks the runner version only.
-    m = sub.add_parser("merge", help="check per-arch images, then tag them as one index")
-    m.add_argument("--runner-version", default=RUNNER_VERSION, help="runner version every source must carry")
-    m.add_argument("--source", dest="sources", action="append", required=True, help="per-arch image, repeatable")
-    m.add_argument("--address", dest="addresses", action="append", required=True, help="release address, repeatable")
-    _arches_flag(m)
-    m.add_argument("--layout", type=str.lower, choices=LAYOUTS, default=DEFAULT_LAYOUT.value)
-    m.add_argument("--username", help="registry user")
-    m.add_argument("--password", metavar="env://VAR", help="registry password, as env://VAR or file://PATH")
-    # Builds nothing either: it checks an image from a registry (the module also takes a Container).
-    k = sub.add_parser("check", help="check an image against what ARC's chart does in each mode")
-    k.add_argument("--image", required=True, help="image to check by reference, e.g. ghcr.io/actions/actions-runner")
-    k.add_argument(
-        "--mode",
-        dest="modes",
-        action="append",
-        type=lambda v: v.lower().replace("_", "-"),  # as `dagger call` matches enum members, ignoring case
-        choices=MODES,
-        help="chart mode to check, repeatable (default: every mode of the image's layout)",
-    )
-    k.add_argument("--arch", type=str.lower, choices=ARCHES, default=DEFAULT_ARCH, help="platform to pull")
-    k.add_argument("--docker-socket", metavar="PATH", help="a Docker daemon's socket for dind's daemon check")
-    k.add_argument("--username", help="registry user, to pull --image")
-    k.add_argument("--password", metavar="env://VAR", help="registry password, as env://VAR or file://PATH")
+    merge_command = sub.add_parser("merge", help=_summary("merge"))
+    hints = typing.get_type_hints(RunnerImage, include_extras=True)
+    _add_flag(merge_command, "runner_version", hints["runner_version"], RunnerImage.runner_version)
+    _function_flags(merge_command, "merge")
+    # Builds nothing either: it checks an image from a registry, so --image is
+    # required here (the module also takes --container, which exists only inside Dagger).
+    check_command = sub.add_parser("check", help=_summary("check"))
+    _function_flags(check_command, "check", module_only=("container",))
+    next(a for a in check_command._actions if a.dest == "image").required = True
     return top
 
 
