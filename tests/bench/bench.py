@@ -66,7 +66,7 @@ from pipelines.release.tested import verify_all
 from pipelines.shared.contract import Layout
 from pipelines.shared.spec import RunnerSpec
 from tests.bench import size
-from tests.engine import fixtures
+from tests.engine import apt_repo, fixture_tools, fixtures
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[1]  # the module's checkout, where `dagger call` runs
@@ -516,8 +516,8 @@ def bump_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
 
 def size_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
     registry = os.environ.get("RIE_REGISTRY") or sys.exit('RIE_REGISTRY unset: eval "$(bash tests/env/testenv.sh env)"')
-    cache = size.tools_cache()
-    repos = size.docker_apt_repos(cache)
+    cache = fixture_tools.cache_path()
+    repos = apt_repo.cached_apt_repos(cache)
     mirror = tmp / "mirror"
     mirror.mkdir()
     docker_version = size.write_docker_downloads(mirror, cache, args.arch, repos.buildx_version)

@@ -16,23 +16,13 @@ from pathlib import Path
 from typing import Any, cast
 
 from tests.bench.static_docker import static_tgz
-from tests.engine import apt_repo, fixture_tools
+from tests.engine import apt_repo
 from tests.engine.registry import Registry
 
 DOCKER = "/usr/bin/docker"  # Debian's client, matching Debian's dockerd (tests/env/testenv.sh), BuildKit built in
 UPSTREAM_DOCKERFILE = Path(__file__).resolve().parent / "upstream.Dockerfile"
 DOCKER_ARCH = {"amd64": "x86_64", "arm64": "aarch64"}  # as upstream's Dockerfile maps it
 GZIP_LAYERS = ("application/vnd.oci.image.layer.v1.tar+gzip", "application/vnd.docker.image.rootfs.diff.tar.gzip")
-
-
-def tools_cache() -> Path:
-    """Where the fixtures' tools are kept between runs (the engine tests' folder)."""
-    return fixture_tools.cache_path()
-
-
-def docker_apt_repos(cache: Path) -> apt_repo.AptRepos:
-    """The tests' signed Docker-like apt repositories (Debian's docker client, buildx from the Go proxy)."""
-    return apt_repo.cached_apt_repos(cache)
 
 
 def write_docker_downloads(mirror: Path, cache: Path, arch: str, buildx_version: str) -> str:

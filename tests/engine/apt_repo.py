@@ -25,6 +25,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from tests.engine.fixtures import filling
+
 BUILDX_MODULE = "github.com/docker/buildx"
 # buildx release built for the fixture (newest at writing; its go.mod has no
 # replace directive, so `go install ...@version` works through the proxy).
@@ -276,23 +278,24 @@ def write_apt_repos(root: Path, *, buildx: dict[str, Path], docker: dict[str, Pa
 
 
 def cached_apt_repos(cache: Path) -> AptRepos:
-    """The repositories of write_apt_repos, made once in cache and then reused; the caller holds its lock.
+    """The repositories of write_apt_repos, made once in cache (under its lock) and then reused.
 
     The same bytes in every test worker and every run: the engine keys an apt
     install on what it reads, so one install from them serves every test that
     makes the same one. Keyed by the buildx and docker versions and this
     file's text, so a change to how they are made makes them again.
     """
-    buildx = {arch: build_buildx(cache, arch) for arch in ARCHES}
-    docker_version, docker = docker_clients(cache)
-    made = [BUILDX_FIXTURE_VERSION, docker_version, Path(__file__).read_text()]
-    root = cache / f"apt-repos-{hashlib.sha256(json.dumps(made).encode()).hexdigest()[:12]}"
-    record = root / "apt-repos.json"
-    if not record.is_file():
-        shutil.rmtree(root, ignore_errors=True)
-        root.mkdir(parents=True)
-        repos = write_apt_repos(root, buildx=buildx, docker=docker, docker_version=docker_version)
-        fields = dataclasses.asdict(repos)
-        del fields["root"]
-        record.write_text(json.dumps(fields))
-    return AptRepos(root=root, **json.loads(record.read_text()))
+    with filling(cache):
+        buildx = {arch: build_buildx(cache, arch) for arch in ARCHES}
+        docker_version, docker = docker_clients(cache)
+        made = [BUILDX_FIXTURE_VERSION, docker_version, Path(__file__).read_text()]
+        root = cache / f"apt-repos-{hashlib.sha256(json.dumps(made).encode()).hexdigest()[:12]}"
+        record = root / "apt-repos.json"
+        if not record.is_file():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir(parents=True)
+            repos = write_apt_repos(root, buildx=buildx, docker=docker, docker_version=docker_version)
+            fields = dataclasses.asdict(repos)
+            del fields["root"]
+            record.write_text(json.dumps(fields))
+        return AptRepos(root=root, **json.loads(record.read_text()))

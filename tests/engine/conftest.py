@@ -132,5 +132,4 @@ def apt_repos(tools_cache: Path) -> apt_repo.AptRepos:
     reach one only at a private address of the engine's bridge. Made once in
     the tools cache, so every worker and run gives the engine the same bytes.
     """
-    with fixtures.filling(tools_cache):
-        return apt_repo.cached_apt_repos(tools_cache)
+    return apt_repo.cached_apt_repos(tools_cache)

@@ -38,8 +38,7 @@ def fill_buildx(cache: Path) -> None:
 
 def fill(cache: Path) -> None:
     """Everything the fixtures keep in cache, made where missing."""
-    with fixtures.filling(cache):
-        apt_repo.cached_apt_repos(cache)
+    apt_repo.cached_apt_repos(cache)
     for runner_arch in fixtures.NODE_PACKAGE:
         fixtures.runner_node(cache, runner_arch)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 
 import dagger
@@ -16,6 +15,7 @@ from pipelines.shared.contract import Layout
 from pipelines.shared.errors import SbomError
 from tests.engine.fixtures import ReleaseMirror
 from tests.engine.test_pipeline import make_spec
+from tests.tools import found_or_stop
 
 pytestmark = pytest.mark.anyio
 INSTALL = "CGO_ENABLED=0 go install github.com/anchore/syft/cmd/syft@v1.57.1"
@@ -23,13 +23,8 @@ INSTALL = "CGO_ENABLED=0 go install github.com/anchore/syft/cmd/syft@v1.57.1"
 
 @pytest.fixture(scope="module")
 def syft_path() -> str:
-    found = shutil.which("syft")
-    if found is None:
-        reason = f"syft not found on PATH; install it with: {INSTALL}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true: {reason}")
-        pytest.skip(f"!!! SKIPPED SBOM tests: {reason}")
-    return found
+    reason = f"syft not found on PATH; install it with: {INSTALL}"
+    return found_or_stop(shutil.which("syft"), reason, skipping="SBOM tests")
 
 
 @pytest.mark.parametrize("arch", ["amd64", "arm64"])

@@ -27,6 +27,7 @@ from pipelines.client.session import (
     engine_unreachable_message,
 )
 from pipelines.shared.errors import DownloadError
+from tests.tools import found_or_stop
 
 
 @pytest.mark.parametrize(
@@ -87,12 +88,8 @@ def test_engine_timeout_is_checked_by_the_parser() -> None:
 
 def dagger_cli() -> str:
     found = os.environ.get("_EXPERIMENTAL_DAGGER_CLI_BIN") or shutil.which("dagger")
-    if not found:
-        reason = "no dagger CLI: set _EXPERIMENTAL_DAGGER_CLI_BIN or put dagger on PATH (testenv.sh up builds one)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true: {reason}")
-        pytest.skip(f"!!! SKIPPED: {reason}")
-    return found
+    reason = "no dagger CLI: set _EXPERIMENTAL_DAGGER_CLI_BIN or put dagger on PATH (testenv.sh up builds one)"
+    return found_or_stop(found, reason)
 
 
 def test_an_engine_unreachable_from_the_start_fails_within_the_limit() -> None:

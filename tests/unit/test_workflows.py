@@ -6,13 +6,14 @@ fails the run under CI=true and is skipped (with the install command) elsewhere.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.tools import found_or_stop
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
@@ -32,13 +33,8 @@ def find_actionlint() -> str | None:
 
 @pytest.fixture(scope="module")
 def actionlint() -> str:
-    found = find_actionlint()
-    if found is None:
-        reason = f"actionlint not found on PATH or in $(go env GOPATH)/bin; install it with: {INSTALL}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true: {reason}")
-        pytest.skip(f"!!! SKIPPED workflow lint: {reason}")
-    return found
+    reason = f"actionlint not found on PATH or in $(go env GOPATH)/bin; install it with: {INSTALL}"
+    return found_or_stop(find_actionlint(), reason, skipping="workflow lint")
 
 
 def test_there_are_workflows() -> None:
