@@ -76,12 +76,13 @@ def _add_flag(p: argparse.ArgumentParser, dest: str, hint: Any, default: Any) ->
     p.add_argument("--" + name.replace("_", "-"), **options)
 
 
-def _spec_flags() -> argparse.ArgumentParser:
-    """Flags every subcommand shares: the module object's settings, from its own field declarations."""
+def _spec_flags(only: tuple[str, ...] | None = None) -> argparse.ArgumentParser:
+    """The module object's settings (or only the ones named), from its own field declarations."""
     p = argparse.ArgumentParser(add_help=False)
     hints = typing.get_type_hints(RunnerImage, include_extras=True)
     for field in dataclasses.fields(RunnerImage):
-        _add_flag(p, field.name, hints[field.name], field.default)
+        if only is None or field.name in only:
+            _add_flag(p, field.name, hints[field.name], field.default)
     return p
 
 
@@ -149,9 +150,7 @@ def parser() -> argparse.ArgumentParser:
     build_command.add_argument("--export", metavar="PATH", help="write the image as an OCI tarball")
     # Not the shared flags: their --source (a label) would clash with merge's
     # --source, and merge builds nothing; it checks the runner version only.
-    merge_command = sub.add_parser("merge", help=_summary("merge"))
-    hints = typing.get_type_hints(RunnerImage, include_extras=True)
-    _add_flag(merge_command, "runner_version", hints["runner_version"], RunnerImage.runner_version)
+    merge_command = sub.add_parser("merge", parents=[_spec_flags(only=("runner_version",))], help=_summary("merge"))
     _function_flags(merge_command, "merge")
     # Builds nothing either: it checks an image from a registry, so --image is
     # required here (the module also takes --container, which exists only inside Dagger).
