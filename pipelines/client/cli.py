@@ -1,23 +1,35 @@
-"""Client mode: ``python -m pipelines build|smoke-test|ci|publish|merge|check [flags]``.
+"""Client mode: ``python -m pipelines FUNCTION [flags]``, one subcommand per function of the module object.
 
-The same inputs as the Dagger module (``dagger call``), as flags of each
-subcommand. Needs only an engine (``dagger.connection``), not the module runtime.
+It makes the same RunnerImage that `dagger call` makes and awaits the same
+function, inside a session of its own with an engine (``dagger.connection``),
+not the module runtime. What is only client mode's: the engine's time limit,
+the download limits, --export of a Container or File, and checking what it
+can before it connects (the settings of every spec, the CA certificate files).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+import typing
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import anyio
-import anyio.abc
 import dagger
 from dagger import dag
+from dagger.mod._exceptions import FunctionError
 
-from pipelines.audit import check as image_check
-from pipelines.client.flags import check_secret_uri, parser
+from ci.main import Arch, RunnerImage
+from pipelines.client.flags import (
+    MODULE_ONLY_PARAMETERS,
+    SETTINGS_TAKEN,
+    Declared,
+    check_secret_uri,
+    parser,
+)
 from pipelines.client.session import (
     ENGINE_GONE_EXIT,
     EngineUnreachable,
@@ -26,21 +38,82 @@ from pipelines.client.session import (
     engine_session,
     engine_unreachable_message,
 )
-from pipelines.image.build import Archives, build
 from pipelines.network.download import DownloadPolicy, download_policy
-from pipelines.network.upstream import github_token
-from pipelines.release.merge import merge
-from pipelines.release.smoke import smoke_test
-from pipelines.release.tested import release, report, verify_all
-from pipelines.shared.contract import LAYOUTS, Layout
-from pipelines.shared.defaults import (
-    ARCHES,
-)
+from pipelines.shared.contract import Layout
 from pipelines.shared.errors import InvalidSpecError, RunnerImageError, shown
 from pipelines.shared.pem import CA_CERTIFICATE_FLAG, check_certificates
-from pipelines.shared.settings import spec_from_settings
 from pipelines.shared.spec import RunnerSpec
-from pipelines.shared.validators import check_version
+
+# What a host path given for each kind of engine object must be.
+_HOST_PATHS = {dagger.File: Path.is_file, dagger.Directory: Path.is_dir, dagger.Socket: Path.exists}
+_ENGINE_KINDS = (dagger.Secret, *_HOST_PATHS)
+
+
+def _declarations(args: argparse.Namespace) -> list[tuple[str, str, Any]]:
+    """(group, name, type hint) of every declaration the command's flags came from: the object's settings, then
+    the function's parameters."""
+    function = args.command.replace("-", "_")
+    fields = typing.get_type_hints(RunnerImage, include_extras=True)
+    taken = SETTINGS_TAKEN.get(function)
+    names = [f.name for f in dataclasses.fields(RunnerImage) if taken is None or f.name in taken]
+    settings = [("setting", name, fields[name]) for name in names]
+    method = getattr(RunnerImage, function)
+    hints = typing.get_type_hints(method, include_extras=True)
+    skipped = ("self", "return", *MODULE_ONLY_PARAMETERS.get(function, ()))
+    return [*settings, *(("parameter", name, hint) for name, hint in hints.items() if name not in skipped)]
+
+
+def _checked_engine_inputs(args: argparse.Namespace) -> None:
+    """Before connecting: every secret given is a reference, and every host path given for a File, Directory or
+    Socket exists as that kind; refused by its flag otherwise."""
+    for _, name, hint in _declarations(args):
+        declared = Declared.of(name, hint)
+        value = getattr(args, name)
+        for one in (value if isinstance(value, list) else [value]) if value is not None else ():
+            if declared.item is dagger.Secret:
+                check_secret_uri(one, name=name)
+            wanted = _HOST_PATHS.get(declared.item)
+            if wanted and not wanted(Path(one)):
+                kind = {Path.is_file: "a file", Path.is_dir: "a directory"}.get(wanted, "a path that exists")
+                msg = f"{declared.flag} {shown(one)}: expected {kind} on this machine, found none there"
+                raise InvalidSpecError(msg)
+
+
+def _plain(declared: Declared, value: Any) -> Any:
+    """A flag's value as the declaration's type, when that needs no engine (enum values become members)."""
+    if value is None or not declared.is_enum:
+        return value
+    return [declared.item(v) for v in value] if isinstance(value, list) else declared.item(value)
+
+
+def _engine_object(declared: Declared, value: str) -> Any:
+    """A flag's value as the engine object the declaration asks for, made in the open session."""
+    if declared.item is dagger.Secret:
+        return dag.secret(value)  # a reference, checked before connecting
+    if declared.item is dagger.File:
+        return dag.host().file(value)
+    if declared.item is dagger.Directory:
+        return dag.host().directory(value)
+    return dag.host().unix_socket(value)
+
+
+def _values(args: argparse.Namespace, group: str, *, in_session: bool) -> dict[str, Any]:
+    """The command's values of one group ("setting" or "parameter"), by Python name.
+
+    Out of a session, the engine objects are left out; in one, only they are given.
+    """
+    values = {}
+    for kind, name, hint in _declarations(args):
+        declared = Declared.of(name, hint)
+        engine = declared.item in _ENGINE_KINDS
+        if kind != group or engine != in_session:
+            continue
+        value = getattr(args, name)
+        if engine and value is not None:
+            made = [_engine_object(declared, v) for v in (value if isinstance(value, list) else [value])]
+            value = made if isinstance(value, list) else made[0]
+        values[name] = _plain(declared, value)
+    return values
 
 
 def read_certificates(paths: Sequence[str] | None) -> tuple[str, ...]:
@@ -56,110 +129,61 @@ def read_certificates(paths: Sequence[str] | None) -> tuple[str, ...]:
     return check_certificates(texts, list(paths or ()))
 
 
-def spec_from_args(
-    args: argparse.Namespace, arch: str, layout: str, ca_certificates: tuple[str, ...] = ()
-) -> RunnerSpec:
-    """A RunnerSpec from parsed flags (pure: no engine)."""
-    return spec_from_settings(args, arch=arch, layout=layout, ca_certificates=ca_certificates)
+def image_from_args(args: argparse.Namespace) -> RunnerImage:
+    """The module object with the command's settings but its engine objects (no engine needed)."""
+    return RunnerImage(**_values(args, "setting", in_session=False))
 
 
 def specs_from_args(args: argparse.Namespace) -> list[RunnerSpec]:
-    """Every spec a command builds, in order (no engine; the CA certificates are read and checked here)."""
-    arches = getattr(args, "arches", None) or list(ARCHES)
+    """Every spec the command builds, made by the object's own spec() (no engine; the CA files are read here).
+
+    Client mode makes them before it connects, so that a wrong setting is
+    refused before an engine is needed; the function makes them again.
+    """
+    if args.command in {"merge", "check", "updates", "bump"}:
+        return []
+    image = image_from_args(args)
     pems = read_certificates(getattr(args, "ca_certificates", None))
-    if args.command in {"build", "smoke-test"}:
-        return [spec_from_args(args, args.arch, args.layout, pems)]
-    if args.command == "ci":
-        return [spec_from_args(args, arch, layout, pems) for arch in arches for layout in LAYOUTS]
-    return [spec_from_args(args, arch, args.layout, pems) for arch in arches]
+    arches = [Arch(args.arch)] if hasattr(args, "arch") else [Arch(a) for a in args.arches or ()] or list(Arch)
+    layouts = [Layout(args.layout)] if hasattr(args, "layout") else list(Layout)
+    return [image.spec(arch, layout, pems) for arch in arches for layout in layouts]
 
 
-def _archives(client: dagger.Client, args: argparse.Namespace) -> Archives:
-    def local(path: str | None) -> dagger.File | None:
-        return client.host().file(path) if path else None
-
-    apt_repo = getattr(args, "docker_apt_repo", None)
-
-    return Archives(
-        runner=local(getattr(args, "runner_archive", None)),
-        hooks=local(getattr(args, "hooks_archive", None)),
-        hooks_novolume=local(getattr(args, "hooks_novolume_archive", None)),
-        docker_apt_repo=client.host().directory(apt_repo) if apt_repo else None,
-    )
-
-
-async def run_merge(args: argparse.Namespace, password: str | None) -> str:
-    """The merge subcommand: it builds nothing, so it needs no spec, only the runner version to expect."""
-    runner_version = check_version("runner_version", args.runner_version)
-    async with engine_session(args.engine_timeout):
-        return await merge(
-            dag,
-            args.sources,
-            args.addresses,
-            arches=args.arches or list(ARCHES),
-            layout=Layout(args.layout),
-            runner_version=runner_version,
-            username=args.username,
-            password=dag.secret(password) if password else None,
-        )
-
-
-async def run_check(args: argparse.Namespace, password: str | None) -> str:
-    """The check subcommand: one image from a registry, the modes asked (default: its layout's)."""
-    async with engine_session(args.engine_timeout):
-        socket = dag.host().unix_socket(args.docker_socket) if args.docker_socket else None
-        return await image_check.check(
-            dag,
-            image=args.image,
-            modes=args.modes,
-            arch=args.arch,
-            docker_socket=socket,
-            username=args.username,
-            password=dag.secret(password) if password else None,
-        )
+async def _shown(result: object, args: argparse.Namespace, specs: list[RunnerSpec]) -> str:
+    """What to print of a function's result: text as is; a Container or File exported to --export, or else
+    the built image named (a Container) or the file's text (a File)."""
+    if isinstance(result, dagger.Container | dagger.File):
+        if args.export:
+            return await result.export(args.export)
+        if isinstance(result, dagger.File):
+            return (await result.contents()).rstrip("\n")
+        await result.sync()
+        return f"built {specs[0].name} ({specs[0].platform})"
+    return str(result)
 
 
 async def run(args: argparse.Namespace) -> str:
     """Carry out one parsed command against an engine; return what to print."""
-    password = check_secret_uri(args.password) if getattr(args, "password", None) else None
-    if args.command == "merge":
-        return await run_merge(args, password)
-    if args.command == "check":
-        return await run_check(args, password)
-    policy = DownloadPolicy(attempts=args.download_attempts, timeout=args.download_timeout)
+    function = args.command.replace("-", "_")
+    image = image_from_args(args)
+    specs = specs_from_args(args)  # a wrong setting is refused here, before connecting
+    _checked_engine_inputs(args)
+    policy = DownloadPolicy()
+    if hasattr(args, "download_attempts"):  # merge and check download nothing
+        policy = DownloadPolicy(attempts=args.download_attempts, timeout=args.download_timeout)
     with download_policy(policy):
-        return await _run(args, specs_from_args(args), password)
-
-
-async def _run(args: argparse.Namespace, specs: list[RunnerSpec], password: str | None) -> str:
-    token = check_secret_uri(args.github_token, name="github_token") if args.github_token else None
-    async with engine_session(args.engine_timeout):
-        with github_token(dag.secret(token) if token else None):
-            return await _run_in_session(args, specs, password)
-
-
-async def _run_in_session(args: argparse.Namespace, specs: list[RunnerSpec], password: str | None) -> str:
-    archives = _archives(dag, args)
-    if args.command == "publish":
-        secret = dag.secret(password) if password else None
-        return await release(dag, specs, args.address, args.username, secret, archives)
-    if args.command == "ci":
-        return report(await verify_all(dag, specs, archives))
-    spec = specs[0]
-    ctr = await build(dag, spec, archives)
-    if args.command == "smoke-test":
-        return await smoke_test(ctr, spec)
-    if args.export:
-        return await ctr.export(args.export)
-    await ctr.sync()
-    return f"built {spec.name} ({spec.platform})"
+        async with engine_session(args.engine_timeout):
+            image = dataclasses.replace(image, **_values(args, "setting", in_session=True))
+            parameters = {**_values(args, "parameter", in_session=False), **_values(args, "parameter", in_session=True)}
+            result = await getattr(image, function)(**parameters)
+            return await _shown(result, args, specs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         print(anyio.run(run, args))
-    except RunnerImageError as e:
+    except (RunnerImageError, FunctionError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except EngineUnreachable as e:

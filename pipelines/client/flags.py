@@ -39,6 +39,38 @@ def _enum_value(value: str) -> str:
     return value.lower().replace("_", "-")
 
 
+@dataclasses.dataclass(frozen=True)
+class Declared:
+    """What a declaration of the module's (an object field, a function parameter) says about its flag."""
+
+    name: str  # the flag's name: its Name, else the Python name
+    doc: str
+    one: Any  # the type without `| None`
+    item: Any  # the type of one value (of a list's items, for a list)
+
+    @classmethod
+    def of(cls, dest: str, hint: Any) -> Declared:
+        extras = getattr(hint, "__metadata__", ())
+        kind = typing.get_args(hint)[0] if extras else hint
+        one = kind
+        if typing.get_origin(kind) in (types.UnionType, typing.Union):  # X | None -> X
+            one = next(a for a in typing.get_args(kind) if a is not type(None))
+        return cls(
+            name=next((m.name for m in extras if isinstance(m, dagger.Name)), dest),
+            doc=next((m.documentation for m in extras if isinstance(m, dagger.Doc)), ""),
+            one=one,
+            item=typing.get_args(one)[0] if typing.get_origin(one) is list else one,
+        )
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def is_enum(self) -> bool:
+        return isinstance(self.item, type) and issubclass(self.item, enum.Enum)
+
+
 def _add_flag(p: argparse.ArgumentParser, dest: str, hint: Any, default: Any) -> None:
     """One flag of a declaration of the module's (a field of the object, a function's parameter), as `dagger call`
     derives it from the same declaration.
@@ -48,32 +80,25 @@ def _add_flag(p: argparse.ArgumentParser, dest: str, hint: Any, default: Any) ->
     values as choices, a Secret takes env://VAR or file://PATH, a File,
     Directory or Socket a host path; no default makes it required.
     """
-    extras = getattr(hint, "__metadata__", ())
-    name = next((m.name for m in extras if isinstance(m, dagger.Name)), dest)
-    doc = next((m.documentation for m in extras if isinstance(m, dagger.Doc)), "")
-    kind = typing.get_args(hint)[0] if extras else hint
-    one = kind
-    if typing.get_origin(kind) in (types.UnionType, typing.Union):  # X | None -> X
-        one = next(a for a in typing.get_args(kind) if a is not type(None))
-    item = typing.get_args(one)[0] if typing.get_origin(one) is list else one
-    options: dict[str, Any] = {"dest": dest, "help": doc}
+    declared = Declared.of(dest, hint)
+    options: dict[str, Any] = {"dest": dest, "help": declared.doc}
     if default in (dataclasses.MISSING, inspect.Parameter.empty):
         options["required"] = True
     else:
         options["default"] = default.value if isinstance(default, enum.Enum) else default
-    if item is dagger.Secret:
-        options["help"] = f"{doc}; as env://VAR or file://PATH"
-    if one is bool:
+    if declared.item is dagger.Secret:
+        options["help"] = f"{declared.doc}; as env://VAR or file://PATH"
+    if declared.one is bool:
         options["action"] = argparse.BooleanOptionalAction
     else:
-        options["metavar"] = _METAVARS.get(item, name.upper())
-    if typing.get_origin(one) is list:
+        options["metavar"] = _METAVARS.get(declared.item, declared.name.upper())
+    if typing.get_origin(declared.one) is list:
         options["action"] = "append"
-    if isinstance(item, type) and issubclass(item, enum.Enum):
-        options.update(type=_enum_value, choices=[m.value for m in item], metavar=None)
-    elif item is int:
+    if declared.is_enum:
+        options.update(type=_enum_value, choices=[m.value for m in declared.item], metavar=None)
+    elif declared.item is int:
         options["type"] = int
-    p.add_argument("--" + name.replace("_", "-"), **options)
+    p.add_argument(declared.flag, **options)
 
 
 def _spec_flags(only: tuple[str, ...] | None = None) -> argparse.ArgumentParser:
@@ -132,6 +157,24 @@ def positive_seconds(value: str) -> float:
     return seconds
 
 
+# Of the object's settings, merge takes only the runner version (it builds
+# nothing; it checks that version's label, and the shared --source-url would
+# read as its --source) and check none (it checks an image from a registry).
+SETTINGS_TAKEN: dict[str, tuple[str, ...]] = {"merge": ("runner_version",), "check": ()}
+# A Container exists only inside Dagger: check takes --image here, not --container.
+MODULE_ONLY_PARAMETERS: dict[str, tuple[str, ...]] = {"check": ("container",)}
+
+
+def functions() -> list[str]:
+    """The module object's functions, in the order ci/main.py declares them."""
+    return [name for name in RunnerImage.__dagger_object_type__.functions if name]  # type: ignore[attr-defined]
+
+
+def returns_an_artifact(function: str) -> bool:
+    """Whether a function returns a Container or File, which client mode writes to --export PATH."""
+    return typing.get_type_hints(getattr(RunnerImage, function)).get("return") in (dagger.Container, dagger.File)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__.splitlines()[0])
     top.add_argument(
@@ -142,21 +185,15 @@ def parser() -> argparse.ArgumentParser:
         help=f"how long to wait for the Dagger engine to answer at the start; default {DEFAULT_ENGINE_TIMEOUT:g}",
     )
     sub = top.add_subparsers(dest="command", required=True)
-    shared = [_spec_flags(), _download_flags()]
-    for function in ("build", "smoke_test", "ci", "publish"):
-        command = sub.add_parser(function.replace("_", "-"), parents=shared, help=_summary(function))
-        _function_flags(command, function)
-    build_command = sub.choices["build"]
-    build_command.add_argument("--export", metavar="PATH", help="write the image as an OCI tarball")
-    # Not the shared flags: their --source (a label) would clash with merge's
-    # --source, and merge builds nothing; it checks the runner version only.
-    merge_command = sub.add_parser("merge", parents=[_spec_flags(only=("runner_version",))], help=_summary("merge"))
-    _function_flags(merge_command, "merge")
-    # Builds nothing either: it checks an image from a registry, so --image is
-    # required here (the module also takes --container, which exists only inside Dagger).
-    check_command = sub.add_parser("check", help=_summary("check"))
-    _function_flags(check_command, "check", module_only=("container",))
-    next(a for a in check_command._actions if a.dest == "image").required = True
+    for function in functions():
+        taken = SETTINGS_TAKEN.get(function)
+        parents = [_spec_flags(), _download_flags()] if taken is None else [_spec_flags(only=taken)]
+        command = sub.add_parser(function.replace("_", "-"), parents=parents, help=_summary(function))
+        _function_flags(command, function, module_only=MODULE_ONLY_PARAMETERS.get(function, ()))
+        if returns_an_artifact(function):
+            what = "the image as an OCI tarball" if function == "build" else "the file"
+            command.add_argument("--export", metavar="PATH", help=f"write {what} to PATH")
+    next(a for a in sub.choices["check"]._actions if a.dest == "image").required = True
     return top
 
 

@@ -7,11 +7,12 @@ import os
 import subprocess
 import sys
 import typing
+from pathlib import Path
 
 import pytest
 
 from ci.main import RunnerImage
-from pipelines.client.cli import specs_from_args
+from pipelines.client.cli import image_from_args, specs_from_args
 from pipelines.client.flags import check_secret_uri, parser
 from pipelines.shared.defaults import HOOKS_NOVOLUME_VERSION, HOOKS_VERSION, RUNNER_VERSION
 from pipelines.shared.errors import InvalidSpecError
@@ -133,7 +134,7 @@ def test_merge_takes_repeatable_sources_and_addresses() -> None:
     )  # fmt: skip
     assert (args.sources, args.addresses) == (["o/r:s-amd64", "o/r:s-arm64"], ["o/r:1", "o/r:latest"])
     assert args.layout == "minimal"
-    assert args.runner_version == "v2.336.0"  # checked (and the v dropped) by run_merge
+    assert args.runner_version == "v2.336.0"  # checked (and the v dropped) by the module's merge
 
 
 def test_setting_flags_are_made_from_the_module_objects_fields() -> None:
@@ -151,3 +152,26 @@ def test_setting_flags_are_made_from_the_module_objects_fields() -> None:
     assert actions["runner_version"].help == doc.documentation
     args = parser().parse_args(["build", "--no-docker-cli", "--runner-checksum", "a", "--runner-checksum", "b"])
     assert (args.docker_cli, args.runner_checksums) == (False, ["a", "b"])
+
+
+def test_client_mode_makes_the_same_object_dagger_call_makes() -> None:
+    """The flags' values become the module object's fields: enum values its members, the rest as given."""
+    args = parser().parse_args(["ci", "--runner-version", "2.336.0", "--no-docker-cli", "--extra-package", "jq"])
+    assert image_from_args(args) == RunnerImage(runner_version="2.336.0", docker_cli=False, extra_packages=["jq"])
+    assert image_from_args(parser().parse_args(["updates"])) == RunnerImage()
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"),
+    [("--runner-archive", "a file"), ("--docker-apt-repo", "a directory"), ("--github-token", "env://VAR")],
+)
+def test_an_engine_input_that_cannot_be_had_exits_1_naming_its_flag_before_connecting(
+    flag: str, expected: str, tmp_path: Path
+) -> None:
+    value = "hunter2" if flag == "--github-token" else str(tmp_path / "not-there")
+    done = client_mode_without_engine("build", flag, value)
+    assert done.returncode == 1, done
+    assert expected in done.stderr, done.stderr
+    assert flag.lstrip("-").replace("-", "_") in done.stderr or flag in done.stderr, done.stderr
+    assert "hunter2" not in done.stderr
+    assert "Traceback" not in done.stderr

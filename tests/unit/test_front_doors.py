@@ -16,27 +16,12 @@ from typing import Any
 import pytest
 
 from ci.main import RunnerImage
-from pipelines.client.flags import parser
+from pipelines.client.flags import MODULE_ONLY_PARAMETERS, SETTINGS_TAKEN, parser, returns_an_artifact
 
 OBJECT = RunnerImage.__dagger_object_type__  # type: ignore[attr-defined]
-# Functions client mode has as subcommands; the rest are module-only, on purpose:
-# sbom needs a syft File, updates and bump read and export the module's own pins file.
-SHARED_FUNCTIONS = {
-    "build": "build",
-    "smoke_test": "smoke-test",
-    "ci": "ci",
-    "publish": "publish",
-    "merge": "merge",
-    "check": "check",
-}
-MODULE_ONLY = {"sbom", "updates", "bump"}
 # Client flags the module has no argument for: how hard to try a download, and the engine's wait
-# (the module runs inside the engine), and build's --export (the module chains `export` instead).
+# (the module runs inside the engine), and --export of a Container or File (the module chains `export` instead).
 CLIENT_ONLY = {"--download-attempts", "--download-timeout", "--export", "--engine-timeout", "--help"}
-# merge takes only the runner version of the object's arguments, check none (see cli.parser).
-OBJECT_ARGS_TAKEN = {"merge": {"runner_version"}, "check": set()}
-# check's --container: a Container exists only inside Dagger (client mode takes --image).
-MODULE_ONLY_ARGS = {"check": {"container"}}
 
 
 def flag(name: str) -> str:
@@ -69,20 +54,28 @@ def normalized(value: Any) -> Any:
     return value
 
 
-def test_every_function_is_shared_or_named_module_only() -> None:
+def subcommands() -> set[str]:
+    return set(next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)).choices)
+
+
+def test_every_function_is_a_subcommand() -> None:
     functions = set(OBJECT.functions) - {""}  # "" is the constructor, once get_constructor() has run
-    assert functions == set(SHARED_FUNCTIONS) | MODULE_ONLY
+    assert {name.replace("_", "-") for name in functions} == subcommands()
+    assert {"sbom", "updates", "bump"} <= functions
 
 
-@pytest.mark.parametrize(("function", "command"), sorted(SHARED_FUNCTIONS.items()))
-def test_each_door_has_the_others_flags_with_the_same_defaults(function: str, command: str) -> None:
+@pytest.mark.parametrize("command", sorted(subcommands()))
+def test_each_door_has_the_others_flags_with_the_same_defaults(command: str) -> None:
+    function = command.replace("-", "_")
     constructor = module_arguments(OBJECT.get_constructor())
-    if function in OBJECT_ARGS_TAKEN:
-        constructor = {k: v for k, v in constructor.items() if k in OBJECT_ARGS_TAKEN[function]}
+    if function in SETTINGS_TAKEN:
+        constructor = {k: v for k, v in constructor.items() if k in SETTINGS_TAKEN[function]}
     arguments = module_arguments(OBJECT.functions[function])
-    module = {**constructor, **{k: v for k, v in arguments.items() if k not in MODULE_ONLY_ARGS.get(function, ())}}
+    skipped = MODULE_ONLY_PARAMETERS.get(function, ())
+    module = {**constructor, **{k: v for k, v in arguments.items() if k not in skipped}}
     client = client_flags(command)
-    assert {flag(name) for name in module} == set(client) - CLIENT_ONLY
+    expected_client_only = CLIENT_ONLY if returns_an_artifact(function) else CLIENT_ONLY - {"--export"}
+    assert {flag(name) for name in module} == set(client) - expected_client_only
     for name, default in module.items():
         action = client[flag(name)]
         if action.required:
