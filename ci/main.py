@@ -46,9 +46,8 @@ from pipelines.shared.pem import check_certificates
 from pipelines.shared.pins import PINS_FILE, PINS_PATH
 from pipelines.shared.pins import parse as parse_pins
 from pipelines.shared.reference import parse_reference
-from pipelines.shared.settings import spec_from_settings
 from pipelines.shared.spec import RunnerSpec
-from pipelines.shared.validators import check_base_url, check_version
+from pipelines.shared.validators import check_base_url, check_version, parse_runner_checksums
 
 
 # Member names are what `dagger call` matches flag values against, ignoring
@@ -178,8 +177,38 @@ class RunnerImage:
         )
 
     def spec(self, arch: Arch, layout: Layout, ca_certificates: tuple[str, ...] = ()) -> RunnerSpec:
-        """The RunnerSpec for one arch and layout (a plain method, not exposed)."""
-        return spec_from_settings(self, arch=arch.value, layout=layout.value, ca_certificates=ca_certificates)
+        """The RunnerSpec for one arch and layout (a plain method, not exposed): where each setting goes.
+
+        The sums are "checksum" here: `dagger call` spells a name's digits as
+        words of their own (runner_sha256 would be --runner-sha-256), so no
+        flag has digits. The CA certificates are the PEM texts specs() read.
+        """
+        return RunnerSpec(
+            arch=arch.value,
+            layout=layout.value,
+            runner_version=self.runner_version,
+            hooks_version=self.hooks_version,
+            hooks_novolume_version=self.hooks_novolume_version,
+            base_image=self.base_image,
+            runner_base_url=self.runner_base_url,
+            hooks_base_url=self.hooks_base_url,
+            github_api_url=self.github_api_url,
+            runner_sha256=parse_runner_checksums(self.runner_checksums).get(arch.value),
+            hooks_sha256=self.hooks_checksum,
+            hooks_novolume_sha256=self.hooks_novolume_checksum,
+            allow_unverified=self.allow_unverified,
+            novolume_hooks=self.novolume_hooks,
+            docker_cli=self.docker_cli,
+            docker_version=self.docker_version,
+            buildx_version=self.buildx_version,
+            docker_apt_url=self.docker_apt_url,
+            docker_key_fingerprint=self.docker_key_fingerprint,
+            extra_packages=self.extra_packages,
+            ca_certificates=tuple(ca_certificates),
+            source=self.source_url,
+            revision=self.revision,
+            created=self.created,
+        )
 
     async def specs(self, arches: list[Arch], layouts: list[Layout]) -> list[RunnerSpec]:
         """Every arch's spec in each layout, the CA certificates read once and checked before anything is built."""

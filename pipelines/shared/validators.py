@@ -136,3 +136,23 @@ def check_revision(value: str | None) -> str | None:
         msg = refused("revision", value, "a commit id, tag or ref of up to 255 characters A-Z a-z 0-9 . _ / + -")
         raise InvalidSpecError(msg)
     return value
+
+
+RUNNER_CHECKSUM_FORM = "ARCH=SHA256"
+
+
+def parse_runner_checksums(values: Sequence[str] | None) -> dict[str, str]:
+    """{arch: sha256} from --runner-checksum values of the form ARCH=SHA256, each arch at most once."""
+    sums: dict[str, str] = {}
+    for value in values or ():
+        arch, sep, sha = value.partition("=") if isinstance(value, str) else ("", "", "")
+        if not sep or arch not in RUNNER_ARCH or arch in sums:
+            why = f"{arch} given twice" if arch in sums else "not of that form"
+            expected = (
+                f"{RUNNER_CHECKSUM_FORM} with ARCH one of {', '.join(ARCHES)}, each arch once ({why}); "
+                "e.g. --runner-checksum arm64=<64 hex>"
+            )
+            msg = refused("runner_checksum", value, expected)
+            raise InvalidSpecError(msg)
+        sums[arch] = str(check_sha256(f"runner_checksum {arch}", sha))
+    return sums

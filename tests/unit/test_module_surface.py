@@ -13,145 +13,73 @@ import re
 import tomllib
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
 
-import dagger
 import pytest
 from dagger.mod._converter import to_typedef
 from dagger.mod._exceptions import ModuleError
 from dagger.mod._utils import extract_enum_member_doc, get_doc
 
 from ci.main import Arch, Layout, RunnerImage, reported
-from pipelines.audit.chart import Mode
 from pipelines.shared import defaults
 from pipelines.shared.contract import LAYOUTS
 from pipelines.shared.defaults import (
-    BASE_IMAGE,
-    BUILDX_VERSION,
-    DOCKER_APT_URL,
-    DOCKER_KEY_FINGERPRINT,
-    DOCKER_VERSION,
-    GITHUB_API_URL,
-    HOOKS_BASE_URL,
-    HOOKS_NOVOLUME_VERSION,
     HOOKS_VERSION,
-    RUNNER_BASE_URL,
-    RUNNER_VERSION,
 )
 from pipelines.shared.errors import ChecksumError
-
-OPT_STR = str | None
-FILE = dagger.File | None
-ARCHES = list[Arch] | None
-
-# API name -> (type, default as the engine receives it (JSON), or REQUIRED)
-REQUIRED = object()
-CONSTRUCTOR: dict[str, tuple[Any, Any]] = {
-    "runner_version": (str, RUNNER_VERSION),
-    "hooks_version": (str, HOOKS_VERSION),
-    "hooks_novolume_version": (str, HOOKS_NOVOLUME_VERSION),
-    "base_image": (str, BASE_IMAGE),
-    "runner_base_url": (str, RUNNER_BASE_URL),
-    "hooks_base_url": (str, HOOKS_BASE_URL),
-    "github_api_url": (str, GITHUB_API_URL),
-    "github_token": (dagger.Secret | None, None),
-    "runner_checksum": (list[str] | None, None),
-    "hooks_checksum": (OPT_STR, None),
-    "hooks_novolume_checksum": (OPT_STR, None),
-    "allow_unverified": (bool, False),
-    "novolume_hooks": (bool, True),
-    "docker_cli": (bool, True),
-    "docker_version": (str, DOCKER_VERSION),
-    "buildx_version": (str, BUILDX_VERSION),
-    "docker_apt_url": (str, DOCKER_APT_URL),
-    "docker_key_fingerprint": (str, DOCKER_KEY_FINGERPRINT),
-    "extra_package": (list[str] | None, None),
-    "ca_certificate": (list[dagger.File] | None, None),
-    "runner_archive": (FILE, None),
-    "hooks_archive": (FILE, None),
-    "hooks_novolume_archive": (FILE, None),
-    "docker_apt_repo": (dagger.Directory | None, None),
-    "source_url": (OPT_STR, None),
-    "revision": (OPT_STR, None),
-    "created": (OPT_STR, None),
-}
-ONE_IMAGE = {
-    "arch": (Arch, "AMD64"),
-    "layout": (Layout, "HOSTED"),
-}
-FUNCTIONS: dict[str, tuple[Any, dict[str, tuple[Any, Any]]]] = {
-    "build": (dagger.Container, ONE_IMAGE),
-    "smoke_test": (str, ONE_IMAGE),
-    "ci": (
-        str,
-        {"arch": (ARCHES, None)},
-    ),
-    "sbom": (dagger.File, {"syft": (dagger.File, REQUIRED), **ONE_IMAGE}),
-    "merge": (
-        str,
-        {
-            "source": (list[str], REQUIRED),
-            "address": (list[str], REQUIRED),
-            "arch": (ARCHES, None),
-            "layout": (Layout, "HOSTED"),
-            "username": (OPT_STR, None),
-            "password": (dagger.Secret | None, None),
-        },
-    ),
-    "check": (
-        str,
-        {
-            "image": (OPT_STR, None),
-            "container": (dagger.Container | None, None),
-            "mode": (list[Mode] | None, None),
-            "arch": (Arch, "AMD64"),
-            "docker_socket": (dagger.Socket | None, None),
-            "username": (OPT_STR, None),
-            "password": (dagger.Secret | None, None),
-        },
-    ),
-    "updates": (str, {"fail_within": (int | None, None), "hold": (list[str] | None, None), "pins_file": (FILE, None)}),
-    "bump": (dagger.File, {"hold": (list[str] | None, None), "pins_file": (FILE, None)}),
-    "publish": (
-        str,
-        {
-            "address": (str, REQUIRED),
-            "arch": (ARCHES, None),
-            "layout": (Layout, "HOSTED"),
-            "username": (OPT_STR, None),
-            "password": (dagger.Secret | None, None),
-        },
-    ),
-}
 
 ROOT = Path(__file__).resolve().parents[2]
 OBJECT = RunnerImage.__dagger_object_type__  # type: ignore[attr-defined]
 
 
-def surface(fn: Any) -> dict[str, tuple[Any, Any]]:
-    return {
-        p.name: (p.resolved_type, REQUIRED if not p.has_default else json.loads(p.default_value))
-        for p in fn.parameters.values()
+FUNCTIONS = sorted(set(OBJECT.functions) - {""})  # "" is the constructor, once get_constructor() ran
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def readme_table(header: str) -> list[list[str]]:
+    """The README table under header: each row's cells."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    start = lines.index(header) + 2  # past the header and its |---| line
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split(" | ")])
+    return rows
+
+
+def test_the_readmes_settings_table_has_every_object_argument_and_its_default() -> None:
+    """The README's table of object arguments is the object's surface: a rename, an addition or a changed
+    literal default on one side only fails here."""
+    constructor = {flag(p.name): p for p in OBJECT.get_constructor().parameters.values()}
+    rows = {name: row for row in readme_table("| object argument | default | meaning |")
+            for name in re.findall(r"--[a-z-]+", row[0])}  # fmt: skip
+    assert set(rows) == set(constructor)
+    for name, (_, default, _) in rows.items():
+        engine = json.loads(constructor[name].default_value) if constructor[name].has_default else None
+        literal = re.fullmatch(r"`([^`]+)`|(true|false)", default)
+        if literal:
+            assert json.dumps(engine) == (literal[2] or json.dumps(literal[1])), (name, default, engine)
+        elif default.startswith("none"):
+            assert engine is None, (name, default)
+
+
+def test_the_readmes_functions_table_has_every_function_and_its_flags() -> None:
+    """The README's table of functions names each function with each of its flags ("same as `build`" included)."""
+    rows = {
+        row[0].strip("`").replace("-", "_"): row[1] for row in readme_table("| function | flags (default) | returns |")
     }
+    assert set(rows) == set(FUNCTIONS)
+    for name, cell in rows.items():
+        flags = set(re.findall(r"`(--[a-z-]+)", cell))
+        for same in re.findall(r"same as `([a-z-]+)`", cell):
+            flags |= set(re.findall(r"`(--[a-z-]+)", rows[same.replace("-", "_")]))
+        assert flags == {flag(p.name) for p in OBJECT.functions[name].parameters.values()}, name
 
 
-def test_exact_function_names() -> None:
-    assert set(OBJECT.functions) - {""} == set(FUNCTIONS)  # "" is the constructor, once get_constructor() ran
-
-
-def test_constructor_arguments() -> None:
-    assert surface(OBJECT.get_constructor()) == CONSTRUCTOR
-
-
-@pytest.mark.parametrize("name", sorted(FUNCTIONS))
-def test_function_arguments_and_return_type(name: str) -> None:
-    returns, arguments = FUNCTIONS[name]
-    fn = OBJECT.functions[name]
-    assert surface(fn) == arguments
-    assert fn.return_type == returns
-
-
-@pytest.mark.parametrize("name", ["", *sorted(FUNCTIONS)])
+@pytest.mark.parametrize("name", ["", *FUNCTIONS])
 def test_every_argument_and_function_is_documented(name: str) -> None:
     fn = OBJECT.get_constructor() if name == "" else OBJECT.functions[name]
     assert fn.doc, f"function {name or 'constructor'} has no docstring"
@@ -159,7 +87,7 @@ def test_every_argument_and_function_is_documented(name: str) -> None:
     assert undocumented == []
 
 
-@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+@pytest.mark.parametrize("name", FUNCTIONS)
 def test_every_type_is_one_the_engine_accepts(name: str) -> None:
     fn = OBJECT.functions[name]
     to_typedef(fn.return_type, name)
@@ -245,7 +173,7 @@ def test_our_errors_reach_dagger_call_without_a_traceback_and_bugs_keep_theirs()
 # How the CLI turns an argument's GraphQL name into a flag (strcase.ToKebab, as
 # read in Dagger 0.21.8): digits become words of their own ("runnerSha256" ->
 # "runner-sha-256"). No flag may have one, or the README could not spell it.
-@pytest.mark.parametrize("name", ["", *sorted(FUNCTIONS)])
+@pytest.mark.parametrize("name", ["", *FUNCTIONS])
 def test_no_flag_name_has_a_digit(name: str) -> None:
     fn = OBJECT.get_constructor() if name == "" else OBJECT.functions[name]
     assert [p.name for p in fn.parameters.values() if any(c.isdigit() for c in p.name)] == []

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-import types
+import inspect
+import re
+import typing
 
+import dagger
 import pytest
 
+from ci.main import Arch, RunnerImage
+from pipelines.client.flags import Declared
 from pipelines.shared.contract import Layout
 from pipelines.shared.defaults import BASE_IMAGE, HOOKS_NOVOLUME_VERSION, HOOKS_VERSION, RUNNER_VERSION
 from pipelines.shared.errors import InvalidSpecError
 from pipelines.shared.reference import parse_reference
-from pipelines.shared.settings import SHARED_SETTINGS, parse_runner_checksums, spec_from_settings
 from pipelines.shared.spec import RunnerSpec
-from pipelines.shared.validators import runner_arch
+from pipelines.shared.validators import parse_runner_checksums, runner_arch
 
 X64_SHA = "70920811a4f8ad4328818682bca5c6469c1c942fab52448868071d0063816613"
 
@@ -229,21 +233,27 @@ def test_bad_base_image_names_input_and_form(bad: str) -> None:
     assert "[HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST]" in str(e.value)
 
 
-def settings_with(**changes: object) -> types.SimpleNamespace:
-    """Settings as the module object and the CLI hold them, defaults from RunnerSpec."""
-    defaults = RunnerSpec()
-    settings = {name: getattr(defaults, field) for field, name in SHARED_SETTINGS.items()}
-    return types.SimpleNamespace(**{**settings, **changes})
-
-
-def test_spec_from_settings_takes_each_arch_its_runner_sum_and_the_hooks_sums() -> None:
-    settings = settings_with(
-        runner_checksums=["amd64=" + "A" * 64, "arm64=sha256:" + "b" * 64], hooks_checksum="c" * 64
-    )
-    arm64 = spec_from_settings(settings, arch="arm64", layout="minimal")
+def test_the_objects_spec_takes_each_arch_its_runner_sum_and_the_hooks_sums() -> None:
+    image = RunnerImage(runner_checksums=["amd64=" + "A" * 64, "arm64=sha256:" + "b" * 64], hooks_checksum="c" * 64)
+    arm64 = image.spec(Arch.ARM64, Layout.MINIMAL)
     assert (arm64.runner_sha256, arm64.hooks_sha256, arm64.layout.value) == ("b" * 64, "c" * 64, "minimal")
-    assert spec_from_settings(settings, arch="amd64", layout="hosted").runner_sha256 == "a" * 64
-    assert spec_from_settings(settings_with(), arch="amd64", layout="hosted").runner_sha256 is None
+    assert image.spec(Arch.AMD64, Layout.HOSTED).runner_sha256 == "a" * 64
+    assert RunnerImage().spec(Arch.AMD64, Layout.HOSTED).runner_sha256 is None
+
+
+def test_every_setting_reaches_the_spec_or_is_an_engine_input() -> None:
+    """spec() is the one place a setting meets its RunnerSpec field: a new field it forgets fails here.
+
+    Engine inputs (a Secret, File or Directory) are read where they are used
+    (the token by handled(), the files by specs() and archives()).
+    """
+    hints = typing.get_type_hints(RunnerImage, include_extras=True)
+    engine_kinds = (dagger.Secret, dagger.File, dagger.Directory)
+    engine_inputs = {name for name, hint in hints.items() if Declared.of(name, hint).item in engine_kinds}
+    used = set(re.findall(r"self\.([a-z_]+)", inspect.getsource(RunnerImage.spec)))
+    assert used == {f.name for f in dataclasses.fields(RunnerImage)} - engine_inputs
+    assert engine_inputs == {"github_token", "ca_certificates", "runner_archive", "hooks_archive",
+                             "hooks_novolume_archive", "docker_apt_repo"}  # fmt: skip
 
 
 @pytest.mark.parametrize(

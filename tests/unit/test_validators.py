@@ -24,7 +24,6 @@ from pipelines.client.flags import check_secret_uri
 from pipelines.release.publish import check_address, check_username
 from pipelines.shared.errors import InvalidSpecError, PublishError, RunnerImageError, shown
 from pipelines.shared.reference import parse_reference
-from pipelines.shared.settings import parse_runner_checksums
 from pipelines.shared.spec import RunnerSpec
 from pipelines.shared.validators import (
     check_base_url,
@@ -33,6 +32,7 @@ from pipelines.shared.validators import (
     check_revision,
     check_sha256,
     check_version,
+    parse_runner_checksums,
 )
 
 # Characters that must never survive validation, each a known way past a loose regex.
