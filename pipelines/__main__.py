@@ -1,7 +1,7 @@
-"""``python -m pipelines``: see pipelines.client.cli."""
+"""``python -m pipelines``: client mode, kept under the name users type; it lives beside the module in ci/client/."""
 
 import sys
 
-from pipelines.client.cli import main
+from ci.client.cli import main
 
 sys.exit(main())

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.client.cli import specs_from_args
-from pipelines.client.flags import parser
+from ci.client.cli import specs_from_args
+from ci.client.flags import parser
 from pipelines.image.assemble import labels
 from pipelines.image.certificates import LOCAL_DIR, file_name
 from pipelines.shared.errors import InvalidSpecError

@@ -6,11 +6,11 @@ import re
 
 import pytest
 
+from ci.client.flags import parser
 from pipelines.audit.chart import MODES, MODES_OF_LAYOUT, Mode, parse_mode
 from pipelines.audit.modes import CHECKS, user_row, version_row
 from pipelines.audit.probes import Config, Ran
 from pipelines.audit.report import Report, Row, judged, verdict
-from pipelines.client.flags import parser
 from pipelines.shared.contract import Layout
 from pipelines.shared.errors import CheckError
 

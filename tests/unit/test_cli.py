@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from ci.client.cli import image_from_args, specs_from_args
+from ci.client.flags import check_secret_uri, parser
 from ci.main import RunnerImage
-from pipelines.client.cli import image_from_args, specs_from_args
-from pipelines.client.flags import check_secret_uri, parser
 from pipelines.shared.defaults import HOOKS_NOVOLUME_VERSION, HOOKS_VERSION, RUNNER_VERSION
 from pipelines.shared.errors import InvalidSpecError
 

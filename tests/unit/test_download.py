@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.client.flags import parser
+from ci.client.flags import parser
 from pipelines.network.download import (
     DEFAULT_POLICY,
     MAX_ATTEMPTS,

@@ -18,8 +18,8 @@ import dagger
 import pytest
 from gql.transport.exceptions import TransportConnectionFailed
 
-from pipelines.client.flags import parser
-from pipelines.client.session import (
+from ci.client.flags import parser
+from ci.client.session import (
     ENGINE_GONE_EXIT,
     EngineUnreachable,
     engine_gone,

@@ -10,8 +10,8 @@ import typing
 import dagger
 import pytest
 
+from ci.client.flags import Declared
 from ci.main import Arch, RunnerImage
-from pipelines.client.flags import Declared
 from pipelines.shared.contract import Layout
 from pipelines.shared.defaults import BASE_IMAGE, HOOKS_NOVOLUME_VERSION, HOOKS_VERSION, RUNNER_VERSION
 from pipelines.shared.errors import InvalidSpecError

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from pipelines.client.flags import check_secret_uri
+from ci.client.flags import check_secret_uri
 from pipelines.release.publish import check_address, check_username
 from pipelines.shared.errors import InvalidSpecError, PublishError, RunnerImageError, shown
 from pipelines.shared.reference import parse_reference

@@ -22,15 +22,14 @@ import dagger
 from dagger import dag
 from dagger.mod._exceptions import FunctionError
 
-from ci.main import Arch, RunnerImage
-from pipelines.client.flags import (
+from ci.client.flags import (
     MODULE_ONLY_PARAMETERS,
     SETTINGS_TAKEN,
     Declared,
     check_secret_uri,
     parser,
 )
-from pipelines.client.session import (
+from ci.client.session import (
     ENGINE_GONE_EXIT,
     EngineUnreachable,
     engine_gone,
@@ -38,6 +37,7 @@ from pipelines.client.session import (
     engine_session,
     engine_unreachable_message,
 )
+from ci.main import Arch, RunnerImage
 from pipelines.network.download import DownloadPolicy, download_policy
 from pipelines.shared.contract import Layout
 from pipelines.shared.errors import InvalidSpecError, RunnerImageError, shown

@@ -13,10 +13,10 @@ from typing import Any
 
 import dagger
 
-from ci.main import RunnerImage
-from pipelines.client.session import (
+from ci.client.session import (
     DEFAULT_ENGINE_TIMEOUT,
 )
+from ci.main import RunnerImage
 from pipelines.network.download import DownloadPolicy
 from pipelines.shared.errors import InvalidSpecError
 
