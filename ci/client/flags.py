@@ -176,7 +176,11 @@ def returns_an_artifact(function: str) -> bool:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__.splitlines()[0])
+    top = argparse.ArgumentParser(
+        prog="python -m pipelines",
+        description="The runner-image module's functions, run against a Dagger engine without `dagger call`: "
+        "the same flags, files and secrets as host paths and env:// or file:// references.",
+    )
     top.add_argument(
         "--engine-timeout",
         type=positive_seconds,

@@ -141,7 +141,9 @@ def pidof(name: str) -> list[int]:
 
 
 def engine_pid() -> int:
-    host = os.environ["_EXPERIMENTAL_DAGGER_RUNNER_HOST"].removeprefix("docker-container://")
+    host = os.environ.get("RIE_ENGINE_CONTAINER") or os.environ["_EXPERIMENTAL_DAGGER_RUNNER_HOST"].removeprefix(
+        "docker-container://"
+    )
     out = subprocess.run([DOCKER, "inspect", "-f", "{{.State.Pid}}", host], capture_output=True, text=True, check=True)
     return int(out.stdout)
 

@@ -1,8 +1,9 @@
-"""The module against an engine at a tcp:// address, as a remote or in-cluster engine is reached (docs/scaling.md).
+"""The module through the engine addresses users give (docs/scaling.md): tcp://, as a remote or in-cluster
+engine is reached, and docker-container://, as the dagger CLI reaches an engine in Docker.
 
-The test engine serves a Unix socket inside its container; a forwarder on
-127.0.0.1 gives it a tcp:// address, and `dagger call` goes through that
-address instead of the default docker-container:// connection.
+The test engine serves a Unix socket, which the other tests use (tests/env/testenv.sh
+mounts it out of the engine's container); a forwarder on 127.0.0.1 gives it a
+tcp:// address, and `docker exec` into the container is the docker-container:// way.
 """
 
 from __future__ import annotations
@@ -20,13 +21,17 @@ pytestmark = pytest.mark.anyio
 ENGINE_SOCKET = "run/dagger/engine.sock"  # where the engine serves its API inside its container
 
 
+def engine_container() -> str:
+    name = os.environ.get("RIE_ENGINE_CONTAINER")
+    if not name:
+        pytest.skip("!!! SKIPPED: RIE_ENGINE is not a docker-container:// engine, so it has no container to reach")
+    return name
+
+
 def engine_socket() -> str:
     """The test engine's socket, reached through its container's root from the host."""
-    host = os.environ["_EXPERIMENTAL_DAGGER_RUNNER_HOST"]
-    name = host.removeprefix("docker-container://")
-    assert name != host, f"expected a docker-container:// engine, found {host}"
     pid = subprocess.run(
-        ["docker", "inspect", "-f", "{{.State.Pid}}", name], capture_output=True, text=True, check=True
+        ["docker", "inspect", "-f", "{{.State.Pid}}", engine_container()], capture_output=True, text=True, check=True
     ).stdout.strip()
     return f"/proc/{pid}/root/{ENGINE_SOCKET}"
 
@@ -44,3 +49,14 @@ async def test_dagger_call_through_a_tcp_address(mirror: ReleaseMirror, base_ima
     assert done.returncode == 0, done
     assert done.stdout.strip() == mirror.runner_version, done
     assert forwarder.connections > 0  # the CLI went through the tcp:// address
+
+
+async def test_dagger_call_through_docker_container(mirror: ReleaseMirror, base_image: str) -> None:
+    """The dagger CLI's own way to an engine in Docker: a `docker exec` into its container per connection."""
+    address = f"docker-container://{engine_container()}"
+    done = await dagger(
+        "call", *local_settings(mirror, base_image), "smoke-test", "--arch", "amd64", "--layout", "minimal",
+        env={"_EXPERIMENTAL_DAGGER_RUNNER_HOST": address},
+    )  # fmt: skip
+    assert done.returncode == 0, done
+    assert done.stdout.strip() == mirror.runner_version, done

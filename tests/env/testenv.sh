@@ -42,6 +42,10 @@ version=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["engin
 engine_image="registry.dagger.io/engine:$version"
 engine_name=runner-image-dagger-engine
 engine_volume=runner-image-dagger-state
+# The engine's API socket (its /run/dagger), mounted out of its container so
+# clients connect to it directly instead of through a `docker exec` per
+# connection (docker-container://): about 15% less CPU per `dagger call` here.
+engine_socket_dir="$run_dir/engine-socket"
 base_ref="$RIE_REGISTRY/runner-image-test/runtime-deps:bookworm"
 # What runtime-deps:6.0 carries (bookworm), so the runner finds ICU, OpenSSL and Kerberos.
 base_packages=libc6,libgcc-s1,libgssapi-krb5-2,libicu72,libssl3,libstdc++6,zlib1g,ca-certificates,tzdata
@@ -272,10 +276,12 @@ start_engine() {
   # A running engine is kept only if it runs the current engine image (a new
   # built-in SDK or engine build replaces it; its state volume stays).
   if [ -n "$($docker ps -q --filter "name=^${engine_name}$")" ] \
-    && [ "$($docker inspect -f '{{.Image}}' "$engine_name")" = "$($docker image inspect -f '{{.Id}}' "$engine_image")" ]; then
+    && [ "$($docker inspect -f '{{.Image}}' "$engine_name")" = "$($docker image inspect -f '{{.Id}}' "$engine_image")" ] \
+    && [ -S "$engine_socket_dir/engine.sock" ]; then
     return
   fi
   $docker rm -f "$engine_name" >/dev/null 2>&1 || true
+  mkdir -p "$engine_socket_dir"
   # Not --privileged: this VM's bounding set lacks CAP_SYS_RESOURCE, and runc
   # refuses a container asked to hold it. All other capabilities, no
   # seccomp/AppArmor filter, all devices and writable cgroups are what the
@@ -285,11 +291,25 @@ start_engine() {
     --cap-add ALL --cap-drop SYS_RESOURCE \
     --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
     --device-cgroup-rule 'a *:* rwm' -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
-    --network host -v "$engine_volume:/var/lib/dagger" \
+    --network host -v "$engine_volume:/var/lib/dagger" -v "$engine_socket_dir:/run/dagger" \
     "$engine_image" >"$run_dir/engine.cid"
 }
 
-runner_host() { cat "$run_dir/runner-host" 2>/dev/null || echo "docker-container://$engine_name"; }
+# RIE_ENGINE's address; else our engine's socket where this user may use it; else through docker.
+runner_host() {
+  if [ -f "$run_dir/runner-host" ]; then cat "$run_dir/runner-host"
+  elif [ -S "$engine_socket_dir/engine.sock" ] && [ -w "$engine_socket_dir/engine.sock" ]; then
+    echo "unix://$engine_socket_dir/engine.sock"
+  else echo "docker-container://$engine_name"; fi
+}
+
+# The engine's container, for tests that reach it through Docker: ours, or RIE_ENGINE's when it is docker-container://.
+engine_container() {
+  local host
+  host=$(runner_host)
+  if [ ! -f "$run_dir/runner-host" ]; then echo "$engine_name"
+  elif [ "${host#docker-container://}" != "$host" ]; then echo "${host#docker-container://}"; fi
+}
 
 use_running_engine() {
   local cli
@@ -348,6 +368,7 @@ print_env() {
   bin=$(cat "$run_dir/dagger-bin" 2>/dev/null) || die "not up: run tests/env/testenv.sh up"
   cat <<EOF
 export _EXPERIMENTAL_DAGGER_RUNNER_HOST=$(runner_host)
+export RIE_ENGINE_CONTAINER=$(engine_container)
 export _EXPERIMENTAL_DAGGER_CLI_BIN=$bin/dagger
 export PATH=$bin:\$PATH
 export DO_NOT_TRACK=1
