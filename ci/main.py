@@ -1,221 +1,46 @@
-"""The Dagger module's one object; each function builds RunnerSpecs and calls pipelines."""
+"""The Dagger module's one object and its functions: each builds RunnerSpecs from the settings and calls pipelines.
+
+The settings (the arguments before the function name) are ci/settings.py's;
+the argument types several functions share are ci/arguments.py's.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
-import enum
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import dagger
 from dagger import Doc, Name, dag
 
-# The SDK's error for "handled, shown without a traceback" (dagger.mod's
-# Module.call re-raises it as is). dagger-io 0.21.8 exports it under no public
-# name; a unit test fails if an SDK bump moves it.
-from dagger.mod._exceptions import FunctionError
-
-from pipelines.audit import check as image_check
+from ci.arguments import ArchArg, ArchesArg, HoldsArg, LayoutArg, PinsFileArg
+from ci.settings import Settings
 from pipelines.audit.chart import Mode
+from pipelines.audit.check import check_table
 from pipelines.current import updates as upstream_updates
-from pipelines.image.build import Archives, build
+from pipelines.image.build import build
 from pipelines.network.checksums import resolve_checksums
-from pipelines.network.upstream import github_token
 from pipelines.release.merge import merge
 from pipelines.release.sbom import SBOM_NAME, sbom
 from pipelines.release.smoke import smoke_test
-from pipelines.release.tested import release, report, verify_all
+from pipelines.release.tested import build_and_test_all, release, report
 from pipelines.shared.contract import Layout
-from pipelines.shared.defaults import (
-    BASE_IMAGE,
-    BUILDX_VERSION,
-    DOCKER_APT_URL,
-    DOCKER_KEY_FINGERPRINT,
-    DOCKER_VERSION,
-    GITHUB_API_URL,
-    HOOKS_BASE_URL,
-    HOOKS_NOVOLUME_VERSION,
-    HOOKS_VERSION,
-    RUNNER_BASE_URL,
-    RUNNER_VERSION,
-)
-from pipelines.shared.errors import RunnerImageError
-from pipelines.shared.pem import check_certificates
-from pipelines.shared.pins import PINS_FILE, PINS_PATH
+from pipelines.shared.defaults import Arch
+from pipelines.shared.pins import PINS_FILE, PINS_PATH, SYFT_INSTALL
 from pipelines.shared.pins import parse as parse_pins
 from pipelines.shared.reference import parse_reference
-from pipelines.shared.spec import RunnerSpec
-from pipelines.shared.validators import check_base_url, check_version, parse_runner_checksums
+from pipelines.shared.validators import valid_base_url, valid_version
 
-
-# Member names are what `dagger call` matches flag values against, ignoring
-# case. The engine keeps a name made of capitals and digits as it is, and
-# turns any other into SCREAMING_SNAKE_CASE (`amd64` would become AMD_64, and
-# `--arch amd64` would be refused), so members are named AMD64, not amd64.
-@dagger.enum_type
-class Arch(enum.Enum):
-    """CPU architecture of the image, in Docker/OCI names."""
-
-    AMD64 = "amd64"
-    """x86-64 (the runner's asset says x64)."""
-
-    ARM64 = "arm64"
-    """64-bit ARM."""
-
-
-# Argument types used by more than one function, each documented once.
-ArchArg = Annotated[Arch, Doc("Architecture to build")]
-ArchesArg = Annotated[list[Arch] | None, Name("arch"), Doc("Architectures to build, repeatable (default: all)")]
-LayoutArg = Annotated[Layout, Doc("Image layout: hosted (GitHub-hosted parity) or minimal")]
-RunnerArchiveArg = Annotated[dagger.File | None, Doc("Local runner tarball to use instead of downloading (air-gapped)")]
-HooksArchiveArg = Annotated[
-    dagger.File | None, Doc("Local k8s hooks zip of --hooks-version, for k8s/, instead of downloading (air-gapped)")
-]
-DockerAptRepoArg = Annotated[
-    dagger.Directory | None,
-    Doc("Local copy of Docker's apt repository (<os id>/gpg, dists/, pool/) for --docker-cli, instead of the URL"),
-]
-HoldsArg = Annotated[
-    list[str] | None,
-    Name("hold"),
-    Doc("Keep a pin on a version prefix, PIN=PREFIX (hooks=0.7, hooks_novolume=); repeatable (default: pins.toml's)"),
-]
-PinsFileArg = Annotated[
-    dagger.File | None, Doc("A pins.toml to compare and rewrite (default: this module's pipelines/pins.toml)")
-]
-NovolumeArchiveArg = Annotated[
-    dagger.File | None,
-    Doc("Local k8s hooks zip of --hooks-novolume-version, for k8s-novolume/, instead of downloading (air-gapped)"),
-]
-
-
-@contextmanager
-def reported() -> Iterator[None]:
-    """Our errors reach `dagger call` as their message alone; anything else keeps its traceback (a bug)."""
-    try:
-        yield
-    except RunnerImageError as e:
-        raise FunctionError(str(e)) from e
+# Dagger keeps a function's result for up to 7 days and answers a later call with the same
+# arguments from it, without running the function. Functions that read or write what moves under
+# the same arguments (upstream's newest releases, a registry's tags) opt out, so every call runs:
+# `updates` sees a release published since the last call, `publish` pushes what the registry lacks.
+EVERY_CALL_RUNS = "never"
 
 
 @dagger.object_type
-class RunnerImage:
+class RunnerImage(Settings):
     """The actions-runner image for ARC: build, smoke-test, publish."""
-
-    runner_version: Annotated[str, Doc("Runner version, MAJOR.MINOR.PATCH")] = RUNNER_VERSION
-    hooks_version: Annotated[str, Doc("runner-container-hooks release unpacked into k8s/ (kubernetes mode)")] = (
-        HOOKS_VERSION
-    )
-    hooks_novolume_version: Annotated[
-        str, Doc("runner-container-hooks release (0.8.0+) whose k8s zip is unpacked into k8s-novolume/")
-    ] = HOOKS_NOVOLUME_VERSION
-    base_image: Annotated[str, Doc("Base image for both stages")] = BASE_IMAGE
-    runner_base_url: Annotated[str, Doc("Download base of runner releases (a mirror works)")] = RUNNER_BASE_URL
-    hooks_base_url: Annotated[str, Doc("Download base of hooks releases (a mirror works)")] = HOOKS_BASE_URL
-    github_api_url: Annotated[
-        str, Doc("GitHub's REST API: published sums of a release, and what updates/bump read (a mirror works)")
-    ] = GITHUB_API_URL
-    github_token: Annotated[
-        dagger.Secret | None,
-        Doc("Token for every GitHub API read, e.g. env://GITHUB_TOKEN (anonymous: 60 requests an hour per IP)"),
-    ] = None
-    runner_checksums: Annotated[
-        list[str] | None,
-        Name("runner_checksum"),
-        Doc("SHA-256 of an arch's runner tarball as ARCH=SHA256, repeatable (default: pinned, else published)"),
-    ] = None
-    hooks_checksum: Annotated[str | None, Doc("SHA-256 of the k8s/ hooks zip (default: pinned, else published)")] = None
-    hooks_novolume_checksum: Annotated[
-        str | None, Doc("SHA-256 of the k8s-novolume/ hooks zip (default: pinned, else published)")
-    ] = None
-    allow_unverified: Annotated[bool, Doc("Build even when a SHA-256 is unknown, and skip checking it (unsafe)")] = (
-        False
-    )
-    novolume_hooks: Annotated[bool, Doc("Also ship k8s-novolume/ (kubernetes-novolume mode)")] = True
-    docker_cli: Annotated[
-        bool, Doc("Install Docker's CLI and buildx plugin in the hosted layout (dind mode), verified by apt")
-    ] = True
-    docker_version: Annotated[str, Doc("docker-ce-cli version (Docker's apt repository)")] = DOCKER_VERSION
-    buildx_version: Annotated[str, Doc("docker-buildx-plugin version (Docker's apt repository)")] = BUILDX_VERSION
-    docker_apt_url: Annotated[str, Doc("Docker's apt repositories, <url>/<os id>/ (a mirror works)")] = DOCKER_APT_URL
-    docker_key_fingerprint: Annotated[str, Doc("Fingerprint of the only key apt may trust for Docker's repository")] = (
-        DOCKER_KEY_FINGERPRINT
-    )
-    extra_packages: Annotated[
-        list[str] | None,
-        Name("extra_package"),
-        Doc("apt package of the base's distribution to add, NAME or NAME=VERSION; repeatable (apt verifies it)"),
-    ] = None
-    ca_certificates: Annotated[
-        list[dagger.File] | None,
-        Name("ca_certificate"),
-        Doc("PEM CA certificate (one CERTIFICATE block) to add to the image's system trust store; repeatable"),
-    ] = None
-    runner_archive: RunnerArchiveArg = None
-    hooks_archive: HooksArchiveArg = None
-    hooks_novolume_archive: NovolumeArchiveArg = None
-    docker_apt_repo: DockerAptRepoArg = None
-    source_url: Annotated[str | None, Doc("org.opencontainers.image.source label: the repository's URL")] = None
-    revision: Annotated[str | None, Doc("org.opencontainers.image.revision label")] = None
-    created: Annotated[str | None, Doc("org.opencontainers.image.created label (RFC 3339)")] = None
-
-    @contextmanager
-    def handled(self) -> Iterator[None]:
-        """Around every function's body: our errors shown as messages, the GitHub token for API reads."""
-        with reported(), github_token(self.github_token):
-            yield
-
-    def archives(self) -> Archives:
-        """The local inputs that replace downloads (a plain method, not exposed)."""
-        return Archives(
-            runner=self.runner_archive,
-            hooks=self.hooks_archive,
-            hooks_novolume=self.hooks_novolume_archive,
-            docker_apt_repo=self.docker_apt_repo,
-        )
-
-    def spec(self, arch: Arch, layout: Layout, ca_certificates: tuple[str, ...] = ()) -> RunnerSpec:
-        """The RunnerSpec for one arch and layout (a plain method, not exposed): where each setting goes.
-
-        The sums are "checksum" here: `dagger call` spells a name's digits as
-        words of their own (runner_sha256 would be --runner-sha-256), so no
-        flag has digits. The CA certificates are the PEM texts specs() read.
-        """
-        return RunnerSpec(
-            arch=arch.value,
-            layout=layout.value,
-            runner_version=self.runner_version,
-            hooks_version=self.hooks_version,
-            hooks_novolume_version=self.hooks_novolume_version,
-            base_image=self.base_image,
-            runner_base_url=self.runner_base_url,
-            hooks_base_url=self.hooks_base_url,
-            github_api_url=self.github_api_url,
-            runner_sha256=parse_runner_checksums(self.runner_checksums).get(arch.value),
-            hooks_sha256=self.hooks_checksum,
-            hooks_novolume_sha256=self.hooks_novolume_checksum,
-            allow_unverified=self.allow_unverified,
-            novolume_hooks=self.novolume_hooks,
-            docker_cli=self.docker_cli,
-            docker_version=self.docker_version,
-            buildx_version=self.buildx_version,
-            docker_apt_url=self.docker_apt_url,
-            docker_key_fingerprint=self.docker_key_fingerprint,
-            extra_packages=self.extra_packages,
-            ca_certificates=tuple(ca_certificates),
-            source=self.source_url,
-            revision=self.revision,
-            created=self.created,
-        )
-
-    async def specs(self, arches: list[Arch], layouts: list[Layout]) -> list[RunnerSpec]:
-        """Every arch's spec in each layout, the CA certificates read once and checked before anything is built."""
-        files = self.ca_certificates or []
-        names = [await f.name() for f in files]
-        pems = check_certificates([await f.contents() for f in files], names)
-        return [self.spec(arch, layout, pems) for arch in arches for layout in layouts]
 
     @dagger.function
     async def build(
@@ -245,7 +70,7 @@ class RunnerImage:
         self,
         syft: Annotated[
             dagger.File,
-            Doc("A static syft binary for the engine's platform (CGO_ENABLED=0 go install .../syft/cmd/syft@v1.57.1)"),
+            Doc(f"A static syft binary for the engine's platform ({SYFT_INSTALL})"),
         ],
         arch: ArchArg = Arch.AMD64,
         layout: LayoutArg = Layout.HOSTED,
@@ -266,9 +91,9 @@ class RunnerImage:
         """Build and smoke-test both layouts for each arch, concurrently; return a report."""
         with self.handled():
             specs = await self.specs(arches or list(Arch), list(Layout))
-            return report(await verify_all(dag, specs, self.archives()))
+            return report(await build_and_test_all(dag, specs, self.archives()))
 
-    @dagger.function
+    @dagger.function(cache=EVERY_CALL_RUNS)
     async def check(
         self,
         image: Annotated[
@@ -293,7 +118,7 @@ class RunnerImage:
     ) -> str:
         """Check an image against what ARC's chart does in each mode; a table, failing if any check fails."""
         with self.handled():
-            return await image_check.check(
+            return await check_table(
                 dag,
                 image=image,
                 container=container,
@@ -304,7 +129,7 @@ class RunnerImage:
                 password=password,
             )
 
-    @dagger.function
+    @dagger.function(cache=EVERY_CALL_RUNS)
     async def merge(
         self,
         sources: Annotated[
@@ -334,12 +159,12 @@ class RunnerImage:
                 addresses,
                 arches=[a.value for a in arches or list(Arch)],
                 layout=layout,
-                runner_version=check_version("runner_version", self.runner_version),
+                runner_version=valid_version("runner_version", self.runner_version),
                 username=username,
                 password=password,
             )
 
-    @dagger.function
+    @dagger.function(cache=EVERY_CALL_RUNS)
     async def publish(
         self,
         address: Annotated[str, Doc("Where to push, e.g. ghcr.io/owner/actions-runner:2.337.0")],
@@ -353,7 +178,7 @@ class RunnerImage:
             specs = await self.specs(arches or list(Arch), [layout])
             return await release(dag, specs, address, username, password, self.archives())
 
-    @dagger.function
+    @dagger.function(cache=EVERY_CALL_RUNS)
     async def updates(
         self,
         fail_within: Annotated[
@@ -368,7 +193,7 @@ class RunnerImage:
             upstream_updates.check_deadline(rows, fail_within)
             return upstream_updates.render(rows)
 
-    @dagger.function
+    @dagger.function(cache=EVERY_CALL_RUNS)
     async def bump(self, holds: HoldsArg = None, pins_file: PinsFileArg = None) -> dagger.File:
         """pipelines/pins.toml rewritten with every update that updates can vouch for (export it over the file)."""
         with self.handled():
@@ -383,8 +208,8 @@ class RunnerImage:
         text = await pins_file.contents() if pins_file else PINS_FILE.read_text(encoding="utf-8")
         pinned = parse_pins(text, where="the file given as --pins-file" if pins_file else PINS_PATH)
         sources = upstream_updates.Sources(
-            github_api_url=check_base_url("github_api_url", self.github_api_url),
-            docker_apt_url=check_base_url("docker_apt_url", self.docker_apt_url),
+            github_api_url=valid_base_url("github_api_url", self.github_api_url),
+            docker_apt_url=valid_base_url("docker_apt_url", self.docker_apt_url),
             holds=upstream_updates.holds(pinned, holds),
         )
         # The base is read where the build reads it (--base-image); bump never rewrites it.

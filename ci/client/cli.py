@@ -26,8 +26,8 @@ from ci.client.flags import (
     MODULE_ONLY_PARAMETERS,
     SETTINGS_TAKEN,
     Declared,
-    check_secret_uri,
     parser,
+    valid_secret_uri,
 )
 from ci.client.session import (
     ENGINE_GONE_EXIT,
@@ -37,11 +37,12 @@ from ci.client.session import (
     engine_session,
     engine_unreachable_message,
 )
-from ci.main import Arch, RunnerImage
+from ci.main import RunnerImage
 from pipelines.network.download import DownloadPolicy, download_policy
 from pipelines.shared.contract import Layout
+from pipelines.shared.defaults import Arch
 from pipelines.shared.errors import InvalidSpecError, RunnerImageError, shown
-from pipelines.shared.pem import CA_CERTIFICATE_FLAG, check_certificates
+from pipelines.shared.pem import CA_CERTIFICATE_FLAG, valid_certificates
 from pipelines.shared.spec import RunnerSpec
 
 # What a host path given for each kind of engine object must be.
@@ -71,7 +72,7 @@ def _checked_engine_inputs(args: argparse.Namespace) -> None:
         value = getattr(args, name)
         for one in (value if isinstance(value, list) else [value]) if value is not None else ():
             if declared.item is dagger.Secret:
-                check_secret_uri(one, name=name)
+                valid_secret_uri(one, name=name)
             wanted = _HOST_PATHS.get(declared.item)
             if wanted and not wanted(Path(one)):
                 kind = {Path.is_file: "a file", Path.is_dir: "a directory"}.get(wanted, "a path that exists")
@@ -126,7 +127,7 @@ def read_certificates(paths: Sequence[str] | None) -> tuple[str, ...]:
             msg = f"{CA_CERTIFICATE_FLAG} #{index} {shown(path)}: expected a readable file, found {e.strerror}"
             raise InvalidSpecError(msg) from None
         texts.append(data.decode("utf-8", errors="replace"))  # a binary (DER) file is refused as such
-    return check_certificates(texts, list(paths or ()))
+    return valid_certificates(texts, list(paths or ()))
 
 
 def image_from_args(args: argparse.Namespace) -> RunnerImage:

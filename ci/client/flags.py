@@ -201,7 +201,7 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def check_secret_uri(value: str, *, name: str = "password") -> str:
+def valid_secret_uri(value: str, *, name: str = "password") -> str:
     """A secret reference (env:// or file://), never the password or token itself."""
     if not isinstance(value, str) or not _SECRET_URI.fullmatch(value):
         msg = (

@@ -29,7 +29,7 @@ from pipelines.shared.contract import Layout
 from pipelines.shared.errors import CheckError, refused
 from pipelines.shared.labels import LAYOUT_LABEL
 from pipelines.shared.reference import parse_reference
-from pipelines.shared.validators import runner_arch
+from pipelines.shared.validators import valid_arch
 
 
 async def image_layout(ctr: dagger.Container, config: Config) -> Layout:
@@ -53,7 +53,7 @@ async def check_image(
     """Every asked mode (default: each of the image's layout) checked at once; the report, failed or not."""
     config = await read_config(ctr)
     layout = await image_layout(ctr, config)
-    wanted = set(modes or ())  # already Modes: check() parsed them before pulling anything
+    wanted = set(modes or ())  # already Modes: check_table() parsed them before pulling anything
     asked = tuple(mode for mode in Mode if mode in wanted) if wanted else MODES_OF_LAYOUT[layout]
     checks = {
         Mode.DEFAULT: functools.partial(check_default, ctr, config),
@@ -62,7 +62,7 @@ async def check_image(
         Mode.KUBERNETES_NOVOLUME: functools.partial(check_hooks, ctr, Mode.KUBERNETES_NOVOLUME),
         Mode.MINIMAL: functools.partial(check_minimal, client, ctr, config),
     }
-    results = await gather(*(checks[mode] for mode in asked))
+    results = await gather(*(checks[mode] for mode in asked), steps=[f"checking {mode.value} mode" for mode in asked])
     return Report(image=name, layout=layout, rows=tuple(row for rows in results for row in rows))
 
 
@@ -83,7 +83,7 @@ async def image_to_check(
     if container is not None:
         return container, f"the container given ({await container.platform()})"
     ref = str(parse_reference(image, name="image"))
-    runner_arch(arch)  # refuses an unknown arch, naming the two
+    valid_arch(arch)  # refuses an unknown arch, naming the two
     platform = f"linux/{arch}"
     ctr = client.container(platform=dagger.Platform(platform))
     if username is not None and password is not None:
@@ -97,7 +97,7 @@ async def image_to_check(
     return ctr, f"{ref} ({platform})"
 
 
-async def check(
+async def check_table(
     client: dagger.Client,
     *,
     image: str | None = None,

@@ -14,7 +14,7 @@ from pipelines.network.published import parse_release_notes, parse_sums_section
 from pipelines.shared.defaults import RUNNER_ARCH
 from pipelines.shared.errors import InvalidSpecError, UpstreamError, refused
 from pipelines.shared.spec import hooks_asset_name
-from pipelines.shared.validators import check_sha256, check_version
+from pipelines.shared.validators import valid_sha256, valid_version
 
 _DEB_VERSION = re.compile(r"(?:[0-9]+:)?(?P<upstream>[0-9]+\.[0-9]+\.[0-9]+)-[0-9A-Za-z.~+]+")
 
@@ -46,7 +46,7 @@ def parse_releases(answer: object, *, url: str) -> list[Release]:
         tag = item.get("tag_name")
         stable = not item.get("draft") and not item.get("prerelease")
         try:
-            version = check_version(f"release tag_name at {url}", str(tag))
+            version = valid_version(f"release tag_name at {url}", str(tag))
         except InvalidSpecError as e:
             if not stable:  # a prerelease's odd tag is never proposed: no need to refuse it
                 continue
@@ -57,7 +57,7 @@ def parse_releases(answer: object, *, url: str) -> list[Release]:
             if digest:  # None on releases older than the API's digests
                 name = f"asset {asset.get('name')} of {tag} at {url}"
                 try:
-                    sums[str(asset.get("name"))] = str(check_sha256(f"{name}: digest", str(digest)))
+                    sums[str(asset.get("name"))] = str(valid_sha256(f"{name}: digest", str(digest)))
                 except InvalidSpecError as e:
                     raise UpstreamError(str(e.args[0]), url=url) from None
         releases.append(

@@ -39,7 +39,7 @@ from pipelines.current.releases import (
 from pipelines.network.upstream import read_json, read_text
 from pipelines.shared.concurrently import gather
 from pipelines.shared.defaults import ARCHES, RUNNER_ARCH
-from pipelines.shared.errors import InvalidSpecError, StalePinError, UpstreamError, refused
+from pipelines.shared.errors import InvalidSpecError, StalePinError, UpstreamError, refused, shown
 from pipelines.shared.os_release import parse_os_release, read_os_release
 from pipelines.shared.pins import PINS_PATH, RUNNER_SUM_KEY, Pins, rewrite
 
@@ -240,15 +240,20 @@ async def releases_of(client: dagger.Client, api_url: str, repo: str) -> tuple[l
     return parse_releases(await read_json(client, url), url=url), url
 
 
-async def docker_indexes(client: dagger.Client, base: dagger.Container, apt_url: str) -> tuple[dict[str, str], str]:
-    """Each arch's Packages index of Docker's stable channel for the base's distribution."""
-    os_release = parse_os_release(await read_os_release(base))
+async def docker_indexes(
+    client: dagger.Client, base: dagger.Container, reference: str, apt_url: str
+) -> tuple[dict[str, str], str]:
+    """Each arch's Packages index of Docker's stable channel for the base's distribution (base is reference)."""
+    os_release = parse_os_release(await read_os_release(base, reference=reference))
     os_id, codename = os_release.get("ID"), os_release.get("VERSION_CODENAME")
     if not os_id or not codename:
         msg = f"base image: expected ID and VERSION_CODENAME in /etc/os-release, found {os_release}"
         raise UpstreamError(msg)
     root = f"{apt_url}/{os_id}/dists/{codename}/stable"
-    texts = await gather(*(functools.partial(read_text, client, f"{root}/binary-{arch}/Packages") for arch in ARCHES))
+    texts = await gather(
+        *(functools.partial(read_text, client, f"{root}/binary-{arch}/Packages") for arch in ARCHES),
+        steps=[f"reading Docker's apt index {root}/binary-{arch}/Packages" for arch in ARCHES],
+    )
     return dict(zip(ARCHES, texts, strict=True)), f"{root}/binary-<arch>/Packages"
 
 
@@ -258,8 +263,14 @@ async def look_up(client: dagger.Client, pins: Pins, sources: Sources, *, now: d
     (runner, runner_url), (hooks, hooks_url), (indexes, apt_source), resolved = await gather(
         functools.partial(releases_of, client, sources.github_api_url, RUNNER_REPO),
         functools.partial(releases_of, client, sources.github_api_url, HOOKS_REPO),
-        functools.partial(docker_indexes, client, base, sources.docker_apt_url),
+        functools.partial(docker_indexes, client, base, pins.base_image, sources.docker_apt_url),
         base.image_ref,
+        steps=(
+            f"reading {RUNNER_REPO}'s releases from {sources.github_api_url}",
+            f"reading {HOOKS_REPO}'s releases from {sources.github_api_url}",
+            "reading Docker's apt index",
+            f"resolving the base image {shown(pins.base_image)} to its digest",
+        ),
     )
     return [
         runner_row(pins, runner, source=runner_url, now=now),

@@ -89,7 +89,7 @@ async def read_image_os(base: dagger.Container, spec: RunnerSpec) -> str | None:
     """ImageOS for the hosted layout, from the base's os-release; None for minimal."""
     if spec.layout is Layout.MINIMAL:
         return None
-    return image_os(await read_os_release(base), base_image=spec.base_image)
+    return image_os(await read_os_release(base, reference=spec.base_image), base_image=spec.base_image)
 
 
 def assemble(

@@ -1,4 +1,8 @@
-"""The base image, as the final stage starts from it and as the build stages' tools run on it."""
+"""The base image, as the final stage starts from it and as the build stages' tools run on it.
+
+It takes the base's reference and platform, not the whole RunnerSpec: what it
+needs, and so it stands on the ground floor with the stages above it.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,13 @@ from collections.abc import Sequence
 
 import dagger
 
-from pipelines.shared.spec import RunnerSpec
+
+def base_container(client: dagger.Client, base_image: str, platform: str) -> dagger.Container:
+    """The base image for the image's platform (linux/amd64, linux/arm64); the final stage starts from it."""
+    return client.container(platform=dagger.Platform(platform)).from_(base_image)
 
 
-def base_container(client: dagger.Client, spec: RunnerSpec) -> dagger.Container:
-    """The base image for spec's platform; the final stage starts from it."""
-    return client.container(platform=dagger.Platform(spec.platform)).from_(spec.base_image)
-
-
-def tools_stage(client: dagger.Client, spec: RunnerSpec, tools: Sequence[str]) -> dagger.Container:
+def tools_stage(client: dagger.Client, base_image: str, tools: Sequence[str]) -> dagger.Container:
     """The base on the engine's own platform with build-time tools (no recommends, lists dropped): not arch specific.
 
     Nothing of it reaches the image, so apt runs here the plain one-step way.
@@ -27,7 +29,7 @@ def tools_stage(client: dagger.Client, spec: RunnerSpec, tools: Sequence[str]) -
     )
     return (
         client.container()
-        .from_(spec.base_image)
+        .from_(base_image)
         .with_env_variable("DEBIAN_FRONTEND", "noninteractive")
         .with_exec(["sh", "-c", install])
     )

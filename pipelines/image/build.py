@@ -1,4 +1,4 @@
-"""The whole build: base -> fetch (verified) -> unpack -> assemble.
+"""The whole build of one spec: base -> fetch (verified) -> unpack -> system -> assemble.
 
 Every Dagger value is lazy until awaited, and each await is a barrier. So the
 build awaits only where a check must pass before anything uses its subject,
@@ -33,6 +33,10 @@ async def warm(ctr: dagger.Container) -> None:
         await ctr.sync()
 
 
+# What each download step is called when the engine fails it (fetch's own errors name the asset).
+FETCHES = ("downloading the runner", "downloading the k8s hooks", "downloading the k8s-novolume hooks")
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class Archives:
     """Local archives replacing downloads (air-gapped builds); None means download."""
@@ -50,7 +54,7 @@ async def build(client: dagger.Client, spec: RunnerSpec, archives: Archives | No
     runner_archive, hooks_archive, hooks_novolume_archive = local.runner, local.hooks, local.hooks_novolume
     docker_apt_repo = local.docker_apt_repo
     spec = await resolve_checksums(client, spec)
-    base = base_container(client, spec)
+    base = base_container(client, spec.base_image, spec.platform)
     fetches = [
         functools.partial(fetch_runner, client, spec, runner_archive),
         functools.partial(fetch_hooks, client, spec, hooks_archive),
@@ -60,7 +64,11 @@ async def build(client: dagger.Client, spec: RunnerSpec, archives: Archives | No
 
     async def runner_tree() -> dagger.Directory:
         # The unpack stage's tools install while the archives are checked.
-        _, *archives = await gather(functools.partial(warm, unpack_stage(client, spec)), *fetches)
+        _, *archives = await gather(
+            functools.partial(warm, unpack_stage(client, spec)),
+            *fetches,
+            steps=(f"installing unzip for the unpack stage on {spec.base_image}", *FETCHES[: len(fetches)]),
+        )
         return await unpack(client, spec, *archives)
 
     async def system_part() -> dagger.Container:
@@ -69,6 +77,9 @@ async def build(client: dagger.Client, spec: RunnerSpec, archives: Archives | No
         return ctr
 
     imageos, system_ctr, runner_dir = await gather(
-        functools.partial(read_image_os, base, spec), system_part, runner_tree
+        functools.partial(read_image_os, base, spec),
+        system_part,
+        runner_tree,
+        steps=("reading the base's os-release", f"the system step (apt) on {spec.base_image}", "unpacking the runner"),
     )
     return assemble(spec, system_ctr, runner_dir, imageos)

@@ -192,7 +192,7 @@ async def download_key(client: dagger.Client, repo: DockerRepo) -> dagger.File:
 
 def key_tools(client: dagger.Client, spec: RunnerSpec) -> dagger.Container:
     """The base on the engine's own platform, with gpg (its import needs the agent): not arch specific."""
-    return tools_stage(client, spec, ("gpg", "gpg-agent"))
+    return tools_stage(client, spec.base_image, ("gpg", "gpg-agent"))
 
 
 def with_docker_repo(

@@ -16,7 +16,7 @@ import logging
 
 import dagger
 
-from pipelines.network.checksums import Asset, hooks_asset, hooks_novolume_asset, runner_asset, select_checksum
+from pipelines.network.checksums import Asset, hooks_download, hooks_novolume_download, runner_download, select_checksum
 from pipelines.network.download import DownloadPolicy, GaveUp, current_policy, with_retries
 from pipelines.shared.errors import ChecksumError, DownloadError
 from pipelines.shared.spec import RunnerSpec
@@ -63,19 +63,19 @@ def mismatch_message(asset: Asset, where: str, expected: str, found: str, size: 
 
 async def fetch_runner(client: dagger.Client, spec: RunnerSpec, archive: dagger.File | None = None) -> dagger.File:
     """The runner tarball for spec's arch, downloaded or given, verified."""
-    return await fetch_asset(client, spec, runner_asset(spec), archive)
+    return await fetch_asset(client, spec, runner_download(spec), archive)
 
 
 async def fetch_hooks(client: dagger.Client, spec: RunnerSpec, archive: dagger.File | None = None) -> dagger.File:
     """The k8s container hooks zip, downloaded or given, verified."""
-    return await fetch_asset(client, spec, hooks_asset(spec), archive)
+    return await fetch_asset(client, spec, hooks_download(spec), archive)
 
 
 async def fetch_hooks_novolume(
     client: dagger.Client, spec: RunnerSpec, archive: dagger.File | None = None
 ) -> dagger.File:
     """The k8s-novolume container hooks zip, downloaded or given, verified."""
-    return await fetch_asset(client, spec, hooks_novolume_asset(spec), archive)
+    return await fetch_asset(client, spec, hooks_novolume_download(spec), archive)
 
 
 async def fetch_asset(

@@ -71,7 +71,7 @@ async def system_packages(
     ctr = base.with_env_variable("DEBIAN_FRONTEND", spec.contract.env["DEBIAN_FRONTEND"])
     user = user_script(spec.contract)  # run in the packages' step, after them: one container start less
     if spec.with_docker_cli:
-        os_release = parse_os_release(await read_os_release(base))
+        os_release = parse_os_release(await read_os_release(base, reference=spec.base_image))
         ctr = await _with_docker_packages(client, spec, ctr, os_release, docker_apt_repo, then=user)
     else:
         fetched = apt.downloaded(client, spec, ctr, HOSTED_PACKAGES + spec.extra_packages)

@@ -31,7 +31,7 @@ RUN_SH = f"{STAGE_DIR}/run.sh"
 
 def unpack_stage(client: dagger.Client, spec: RunnerSpec) -> dagger.Container:
     """The base image on the engine's own platform, plus unzip: shared by every arch's build."""
-    return tools_stage(client, spec, UNZIP_TOOLS)
+    return tools_stage(client, spec.base_image, UNZIP_TOOLS)
 
 
 def unpack_script(archive: str, dest: str) -> str:
@@ -79,6 +79,7 @@ async def unpack(
     code, _ = await gather(
         lambda: checked(runner.with_exec(["test", "-x", RUN_SH], expect=dagger.ReturnType.ANY).exit_code),
         lambda: checked(tree.sync),
+        steps=("looking for the runner's run.sh", "unpacking the archives"),
     )
     if code != 0:
         msg = (

@@ -27,7 +27,7 @@ from pipelines.network.upstream import API_WAYS_OUT
 from pipelines.shared.errors import ChecksumError, UpstreamError
 from pipelines.shared.pins import PINS, Pins
 from pipelines.shared.spec import RunnerSpec, hooks_asset_name
-from pipelines.shared.validators import check_sha256
+from pipelines.shared.validators import valid_sha256
 
 _RELEASE_TAG = re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/releases/tags/(?P<tag>[^/?]+)$")
 _ARCH_VALUE = re.compile(r"\b(?:amd64|arm64)=")
@@ -73,7 +73,8 @@ class Asset:
         return self.explicit or self.pinned
 
 
-def runner_asset(spec: RunnerSpec) -> Asset:
+def runner_download(spec: RunnerSpec) -> Asset:
+    """The runner tarball spec needs: its URL, and the SHA-256 it must have (passed, else pinned)."""
     return Asset(
         field="runner_sha256",
         name=spec.runner_asset,
@@ -87,7 +88,8 @@ def runner_asset(spec: RunnerSpec) -> Asset:
     )
 
 
-def hooks_asset(spec: RunnerSpec) -> Asset:
+def hooks_download(spec: RunnerSpec) -> Asset:
+    """The hooks' k8s zip for k8s/: its URL, and the SHA-256 it must have."""
     return Asset(
         field="hooks_sha256",
         name=spec.hooks_asset,
@@ -101,7 +103,8 @@ def hooks_asset(spec: RunnerSpec) -> Asset:
     )
 
 
-def hooks_novolume_asset(spec: RunnerSpec) -> Asset:
+def hooks_novolume_download(spec: RunnerSpec) -> Asset:
+    """The k8s zip of the hooks release for k8s-novolume/: its URL, and the SHA-256 it must have."""
     """k8s-novolume/: the k8s zip of the novolume version (upstream has no separate asset)."""
     same_zip = spec.hooks_novolume_asset == spec.hooks_asset
     return Asset(
@@ -124,9 +127,9 @@ def hooks_novolume_asset(spec: RunnerSpec) -> Asset:
 
 def spec_assets(spec: RunnerSpec) -> list[Asset]:
     """Every archive spec's build downloads, in order."""
-    assets = [runner_asset(spec), hooks_asset(spec)]
+    assets = [runner_download(spec), hooks_download(spec)]
     if spec.novolume_hooks:
-        assets.append(hooks_novolume_asset(spec))
+        assets.append(hooks_novolume_download(spec))
     return assets
 
 
@@ -142,7 +145,7 @@ def select_checksum(
     """The first known sum of explicit, pinned, published; None only if allowed."""
     for candidate in (explicit, pinned, published):
         if candidate:
-            return check_sha256(flag.split(maxsplit=1)[0].removeprefix("--").replace("-", "_"), candidate)
+            return valid_sha256(flag.split(maxsplit=1)[0].removeprefix("--").replace("-", "_"), candidate)
     if allow_unverified:
         return None
     msg = (

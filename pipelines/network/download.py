@@ -146,6 +146,9 @@ async def with_retries(
 
 
 DEFAULT_POLICY = DownloadPolicy()
+# A context variable for the reason upstream.py gives for the token: the policy is a setting of the
+# whole call (client mode's --download-attempts and --download-timeout; the defaults through `dagger
+# call`), read only where a download starts, several stages down; tasks started inside inherit it.
 _POLICY: contextvars.ContextVar[DownloadPolicy] = contextvars.ContextVar("download_policy", default=DEFAULT_POLICY)
 
 

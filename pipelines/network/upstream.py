@@ -24,6 +24,11 @@ import dagger
 from pipelines.network.download import GaveUp, current_policy, http_status, with_retries
 from pipelines.shared.errors import UpstreamError
 
+# The token travels as a context variable, set once around a whole call (RunnerImage.handled, in
+# either door): every GitHub API read sits at the leaves of the call tree (a build's published sums,
+# updates' release lists), several stages below the function that was given it, and none of the stages
+# between has any other use for it. Threading it through their signatures would add a parameter to
+# each stage for one leaf; tasks started inside the block inherit it, as the concurrent stages are.
 _TOKEN: contextvars.ContextVar[dagger.Secret | None] = contextvars.ContextVar("github_token", default=None)
 RATE_LIMIT_PATH = "/rate_limit"  # GitHub answers it without counting it against the limit
 API_WAYS_OUT = (

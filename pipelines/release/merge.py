@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import anyio
 import dagger
 
-from pipelines.release.publish import check_address, check_credentials, publish
+from pipelines.release.publish import check_credentials, publish, valid_address
 from pipelines.shared.contract import Layout
 from pipelines.shared.defaults import ARCHES
 from pipelines.shared.errors import InvalidSpecError, MergeError, PublishError
@@ -71,7 +71,7 @@ def check_inputs(references: Sequence[str], addresses: Sequence[str], arches: Se
             raise MergeError(e.args[0]) from None
     for address in addresses:
         try:
-            check_address(address)
+            valid_address(address)
         except PublishError as e:
             raise MergeError(e.args[0]) from None
     unknown = [arch for arch in arches if arch not in ARCHES]

@@ -12,7 +12,7 @@ from pipelines.shared.errors import InvalidSpecError, PublishError, refused
 from pipelines.shared.reference import ImageRef, parse_reference
 
 
-def check_address(address: str) -> ImageRef:
+def valid_address(address: str) -> ImageRef:
     """A pushable reference: valid, and naming a tag rather than a digest."""
     try:
         ref = parse_reference(address, name="address")
@@ -31,7 +31,7 @@ def check_address(address: str) -> ImageRef:
 _USERNAME = re.compile(r"[!-9;-~]{1,255}")
 
 
-def check_username(username: str) -> str:
+def valid_username(username: str) -> str:
     """A user name the registry login can carry unchanged."""
     if not isinstance(username, str) or not _USERNAME.fullmatch(username):
         msg = refused("username", username, "1 to 255 visible ASCII characters without spaces or ':'")
@@ -45,7 +45,7 @@ def check_credentials(username: str | None, password: dagger.Secret | None) -> N
         msg = f"{given} given without {missing}: pass both --username and --password, or neither"
         raise PublishError(msg)
     if username is not None:
-        check_username(username)
+        valid_username(username)
 
 
 async def publish(
@@ -57,7 +57,7 @@ async def publish(
 ) -> str:
     """Push containers (one per platform) as one image; return reference@digest."""
     del client  # same signature as every stage; the containers carry the session
-    check_address(address)
+    valid_address(address)
     check_credentials(username, password)
     if not containers:
         msg = f'address "{address}": expected at least one container to publish, found none'

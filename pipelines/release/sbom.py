@@ -18,6 +18,7 @@ from typing import Any
 import dagger
 
 from pipelines.shared.errors import SbomError
+from pipelines.shared.pins import SYFT_INSTALL
 from pipelines.shared.spec import RunnerSpec
 
 SYFT = "/syft"
@@ -52,8 +53,7 @@ async def syft_sbom(client: dagger.Client, image: dagger.Container, syft: dagger
     except dagger.ExecError as e:
         msg = (
             f"{name}: expected syft to write an SPDX JSON SBOM, it exited {e.exit_code}: {e.stderr.strip()[-800:]}; "
-            "pass a static syft binary for the engine's platform (CGO_ENABLED=0 go install "
-            "github.com/anchore/syft/cmd/syft@v1.57.1)"
+            f"pass a static syft binary for the engine's platform ({SYFT_INSTALL})"
         )
         raise SbomError(msg) from e
 

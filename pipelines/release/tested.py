@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import dagger
 
 from pipelines.image.build import Archives, build
-from pipelines.release.publish import check_address, check_credentials, publish
+from pipelines.release.publish import check_credentials, publish, valid_address
 from pipelines.release.smoke import smoke_test
 from pipelines.shared.concurrently import gather
 from pipelines.shared.errors import InvalidSpecError, PublishError
@@ -17,7 +17,7 @@ from pipelines.shared.spec import RunnerSpec
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
-class Verified:
+class Passed:
     """A built image that passed its smoke test."""
 
     spec: RunnerSpec
@@ -25,10 +25,10 @@ class Verified:
     version: str
 
 
-async def build_and_test(client: dagger.Client, spec: RunnerSpec, archives: Archives | None = None) -> Verified:
+async def build_and_test(client: dagger.Client, spec: RunnerSpec, archives: Archives | None = None) -> Passed:
     """Build one image and smoke-test it."""
     ctr = await build(client, spec, archives)
-    return Verified(spec=spec, container=ctr, version=await smoke_test(ctr, spec))
+    return Passed(spec=spec, container=ctr, version=await smoke_test(ctr, spec))
 
 
 def check_specs(specs: Sequence[RunnerSpec], archives: Archives | None = None) -> None:
@@ -49,20 +49,23 @@ def check_specs(specs: Sequence[RunnerSpec], archives: Archives | None = None) -
         raise InvalidSpecError(msg)
 
 
-def report(verified: Sequence[Verified]) -> str:
+def report(passed: Sequence[Passed]) -> str:
     """One line per image that passed, the same through both front doors."""
     return "\n".join(
         f"{v.spec.name}: ok, runner {v.version} starts as {v.spec.contract.user} from {v.spec.contract.run_sh}"
-        for v in verified
+        for v in passed
     )
 
 
-async def verify_all(
+async def build_and_test_all(
     client: dagger.Client, specs: Sequence[RunnerSpec], archives: Archives | None = None
-) -> list[Verified]:
+) -> list[Passed]:
     """Build and smoke-test every spec concurrently; results in the order of specs."""
     check_specs(specs, archives)
-    return await gather(*(functools.partial(build_and_test, client, spec, archives) for spec in specs))
+    return await gather(
+        *(functools.partial(build_and_test, client, spec, archives) for spec in specs),
+        steps=[f"building and smoke-testing {spec.name}" for spec in specs],
+    )
 
 
 async def release(
@@ -74,12 +77,12 @@ async def release(
     archives: Archives | None = None,
 ) -> str:
     """Build and smoke-test every spec; only if all pass, publish them once."""
-    check_address(address)
+    valid_address(address)
     check_credentials(username, password)
     check_specs(specs, archives)
     arches = [spec.arch for spec in specs]
     if len(set(arches)) != len(arches):
         msg = f'address "{address}": expected one image per arch, found arches {", ".join(arches)}'
         raise PublishError(msg)
-    verified = await verify_all(client, specs, archives)
-    return await publish(client, [v.container for v in verified], address, username, password)
+    passed = await build_and_test_all(client, specs, archives)
+    return await publish(client, [p.container for p in passed], address, username, password)

@@ -1,25 +1,18 @@
-"""The defaults of every setting that is not a switch: the pins (pins.toml) and where things come from.
+"""Where things come from, and the arches (Arch): the defaults that are not versions, changed by hand.
 
-The versions and the base come from pins.toml (pipelines/shared/pins.py), the
-one copy a bump changes; the rest are not versions and change by hand.
+The versions and the base are pins, in pipelines/shared/pins.py (read from
+pins.toml, the one copy a bump changes). This module imports nothing of the
+package, so the validators can take its examples without reaching the pins.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from pipelines.shared.pins import PINS
+import dagger
 
-# --- Pinned defaults (pins.toml) -----------------------------------------------
-RUNNER_VERSION = PINS.runner_version
-HOOKS_VERSION = PINS.hooks_version  # k8s/, as upstream's RUNNER_CONTAINER_HOOKS_VERSION
-HOOKS_NOVOLUME_VERSION = PINS.hooks_novolume_version  # k8s-novolume/: the k8s asset of 0.8.0+ (no runner volume)
-BASE_IMAGE = PINS.base_image
-# Docker CLI + buildx for ARC's dind mode (hosted layout), from Docker's apt
-# repository; apt checks it against Docker's release key, pinned by fingerprint.
-DOCKER_VERSION = PINS.docker_version  # docker-ce-cli, as upstream's DOCKER_VERSION
-BUILDX_VERSION = PINS.buildx_version  # docker-buildx-plugin, as upstream's BUILDX_VERSION
 # --- Where things come from ------------------------------------------------------
 RUNNER_BASE_URL = "https://github.com/actions/runner/releases/download"
 HOOKS_BASE_URL = "https://github.com/actions/runner-container-hooks/releases/download"
@@ -32,3 +25,19 @@ DOCKER_KEY_FINGERPRINT = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"  # Docker's 
 # also ships 32-bit `arm`; it is not offered here (no user asked for it).
 RUNNER_ARCH: Mapping[str, str] = MappingProxyType({"amd64": "x64", "arm64": "arm64"})
 ARCHES: tuple[str, ...] = tuple(RUNNER_ARCH)
+
+
+# One enum for both doors, as Layout. Member names are what `dagger call`
+# matches flag values against, ignoring case. The engine keeps a name made of
+# capitals and digits as it is, and turns any other into SCREAMING_SNAKE_CASE
+# (`amd64` would become AMD_64, and `--arch amd64` would be refused), so
+# members are named AMD64, not amd64.
+@dagger.enum_type
+class Arch(enum.Enum):
+    """CPU architecture of the image, in Docker/OCI names."""
+
+    AMD64 = "amd64"
+    """x86-64 (the runner's asset says x64)."""
+
+    ARM64 = "arm64"
+    """64-bit ARM."""

@@ -117,3 +117,32 @@ class CheckError(RunnerImageError):
     """An image failed a mode it was checked against (the message holds the table), or check's input is bad."""
 
     stage = "check"
+
+
+class BaseImageError(RunnerImageError):
+    """The base image could not be pulled: every stage stands on it, so this is the cause to show."""
+
+    stage = "base image"
+
+
+class EngineError(RunnerImageError):
+    """The engine failed a step for a reason of its own (a registry, a network, an exec it could not start)."""
+
+    stage = "engine"
+
+    def __init__(self, step: str, said: str) -> None:
+        super().__init__(f"{step}: the engine said: {said}. {ENGINE_WAY_OUT}")
+        self.said = said
+        """The engine's own words: the cause, which several steps may share."""
+
+
+ENGINE_WAY_OUT = (
+    "If it names an address, check that address and that the engine can reach it "
+    "(DNS, proxy, firewall, registry login); else run again, and report it if it stays"
+)
+
+
+def engine_said(error: Exception) -> str:
+    """What the engine said about a failed query, on one line and not longer than a log line should be."""
+    text = " ".join(str(error).split())
+    return text if len(text) <= 800 else f"{text[:400]} … {text[-400:]}"

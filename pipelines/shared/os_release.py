@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dagger
 
+from pipelines.shared.errors import BaseImageError, engine_said, shown
+
 # os-release(5): /etc first, else the vendor file it usually links to.
 OS_RELEASE_FILES = ("/etc/os-release", "/usr/lib/os-release")
 
@@ -24,11 +26,28 @@ def parse_os_release(text: str) -> dict[str, str]:
     return fields
 
 
-async def read_os_release(base: dagger.Container) -> str:
-    """The base's os-release text, read as a file (no exec: nothing runs under emulation); "" if absent."""
-    for path in OS_RELEASE_FILES:
-        try:
-            return await base.file(path).contents()
-        except dagger.QueryError:
-            continue
-    return ""
+async def read_os_release(base: dagger.Container, *, reference: str) -> str:
+    """The base's os-release text, read as a file (no exec: nothing runs under emulation); "" if absent.
+
+    A base the engine could not pull is not one without the file: that is told
+    apart after the first read fails, before the second path would make the
+    engine try the pull (and its retries) once more, and refused naming the
+    base and the engine's words.
+    """
+    first, fallback = OS_RELEASE_FILES
+    try:
+        return await base.file(first).contents()
+    except dagger.QueryError:
+        pass
+    try:
+        await base.sync()
+    except dagger.QueryError as e:
+        msg = (
+            f"{shown(reference)}: the engine could not pull it: {engine_said(e)}. Check --base-image, "
+            "and that the engine reaches its registry (DNS, proxy, firewall, registry login)"
+        )
+        raise BaseImageError(msg) from e
+    try:
+        return await base.file(fallback).contents()
+    except dagger.QueryError:
+        return ""

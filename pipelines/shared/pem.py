@@ -63,7 +63,7 @@ def certificate_fingerprint(pem: str) -> str:
     return hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
 
 
-def check_certificates(values: Sequence[str] | None, names: Sequence[str] = ()) -> tuple[str, ...]:
+def valid_certificates(values: Sequence[str] | None, names: Sequence[str] = ()) -> tuple[str, ...]:
     """PEM certificates, each exactly one, each once, re-encoded from their DER in one canonical form.
 
     names (file names or paths) say which input a refusal is about, beside its position.

@@ -35,6 +35,9 @@ KEYS: Mapping[tuple[str, str], str] = MappingProxyType(
         ("docker", "cli"): "docker-ce-cli version",
         ("docker", "buildx"): "docker-buildx-plugin version",
         ("base", "image"): "base image reference",
+        ("tools", "syft"): "syft version that sbom is tested with",
+        ("tools", "actionlint"): "actionlint version that lints the workflows",
+        ("tools", "crane"): "crane version that assembles the test environment's images",
     }
 )
 
@@ -55,6 +58,9 @@ class Pins:
     docker_version: str
     buildx_version: str
     base_image: str
+    syft_version: str
+    actionlint_version: str
+    crane_version: str
 
 
 def parse(text: str, *, where: str = PINS_PATH) -> Pins:
@@ -89,6 +95,9 @@ def parse(text: str, *, where: str = PINS_PATH) -> Pins:
         docker_version=values["docker", "cli"],
         buildx_version=values["docker", "buildx"],
         base_image=values["base", "image"],
+        syft_version=values["tools", "syft"],
+        actionlint_version=values["tools", "actionlint"],
+        crane_version=values["tools", "crane"],
     )
 
 
@@ -130,3 +139,16 @@ def rewrite(text: str, changes: Mapping[tuple[str, str], str], *, where: str = P
 
 
 PINS = load()
+
+# The pinned defaults, by the names the settings and their messages use.
+RUNNER_VERSION = PINS.runner_version
+HOOKS_VERSION = PINS.hooks_version  # k8s/, as upstream's RUNNER_CONTAINER_HOOKS_VERSION
+HOOKS_NOVOLUME_VERSION = PINS.hooks_novolume_version  # k8s-novolume/: the k8s asset of 0.8.0+ (no runner volume)
+BASE_IMAGE = PINS.base_image
+# Docker CLI + buildx for ARC's dind mode (hosted layout), from Docker's apt
+# repository; apt checks it against Docker's release key, pinned by fingerprint.
+DOCKER_VERSION = PINS.docker_version  # docker-ce-cli, as upstream's DOCKER_VERSION
+BUILDX_VERSION = PINS.buildx_version  # docker-buildx-plugin, as upstream's BUILDX_VERSION
+# The tools' install commands, as the messages and the tests give them (the SBOM's tool is not in the image).
+SYFT_INSTALL = f"CGO_ENABLED=0 go install github.com/anchore/syft/cmd/syft@v{PINS.syft_version}"
+ACTIONLINT_INSTALL = f"go install github.com/rhysd/actionlint/cmd/actionlint@v{PINS.actionlint_version}"

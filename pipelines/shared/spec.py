@@ -1,7 +1,8 @@
 """What to build: one RunnerSpec per arch and layout, validated on construction.
 
-Its defaults are pipelines.shared.defaults (the pins among them), its checks
-pipelines.shared.validators and pipelines.shared.pem.
+Its defaults are pipelines.shared.pins (the versions and the base) and
+pipelines.shared.defaults (the rest), its checks pipelines.shared.validators
+and pipelines.shared.pem.
 """
 
 from __future__ import annotations
@@ -10,31 +11,33 @@ import dataclasses
 
 from pipelines.shared.contract import CONTRACTS, DEFAULT_LAYOUT, ImageContract, Layout, parse_layout
 from pipelines.shared.defaults import (
-    BASE_IMAGE,
-    BUILDX_VERSION,
     DEFAULT_ARCH,
     DOCKER_APT_URL,
     DOCKER_KEY_FINGERPRINT,
-    DOCKER_VERSION,
     GITHUB_API_URL,
     HOOKS_BASE_URL,
-    HOOKS_NOVOLUME_VERSION,
-    HOOKS_VERSION,
     RUNNER_ARCH,
     RUNNER_BASE_URL,
+)
+from pipelines.shared.pem import certificate_fingerprint, valid_certificates
+from pipelines.shared.pins import (
+    BASE_IMAGE,
+    BUILDX_VERSION,
+    DOCKER_VERSION,
+    HOOKS_NOVOLUME_VERSION,
+    HOOKS_VERSION,
     RUNNER_VERSION,
 )
-from pipelines.shared.pem import certificate_fingerprint, check_certificates
 from pipelines.shared.reference import parse_reference
 from pipelines.shared.validators import (
-    check_base_url,
-    check_created,
-    check_fingerprint,
-    check_packages,
-    check_revision,
-    check_sha256,
-    check_version,
-    runner_arch,
+    valid_arch,
+    valid_base_url,
+    valid_created,
+    valid_fingerprint,
+    valid_packages,
+    valid_revision,
+    valid_sha256,
+    valid_version,
 )
 
 
@@ -83,29 +86,29 @@ class RunnerSpec:
 
     def __post_init__(self) -> None:
         arch = getattr(self.arch, "value", self.arch)
-        runner_arch(arch)
+        valid_arch(arch)
         parse_reference(self.base_image, name="base_image")
         normalized = {
             "arch": arch,
             "layout": parse_layout(self.layout),
-            "runner_version": check_version("runner_version", self.runner_version),
-            "hooks_version": check_version("hooks_version", self.hooks_version),
-            "hooks_novolume_version": check_version("hooks_novolume_version", self.hooks_novolume_version),
-            "runner_sha256": check_sha256("runner_sha256", self.runner_sha256),
-            "hooks_sha256": check_sha256("hooks_sha256", self.hooks_sha256),
-            "hooks_novolume_sha256": check_sha256("hooks_novolume_sha256", self.hooks_novolume_sha256),
-            "runner_base_url": check_base_url("runner_base_url", self.runner_base_url),
-            "hooks_base_url": check_base_url("hooks_base_url", self.hooks_base_url),
-            "github_api_url": check_base_url("github_api_url", self.github_api_url),
-            "docker_version": check_version("docker_version", self.docker_version),
-            "buildx_version": check_version("buildx_version", self.buildx_version),
-            "docker_apt_url": check_base_url("docker_apt_url", self.docker_apt_url),
-            "docker_key_fingerprint": check_fingerprint("docker_key_fingerprint", self.docker_key_fingerprint),
-            "source": None if self.source is None else check_base_url("source", self.source),
-            "created": check_created(self.created),
-            "extra_packages": check_packages(self.extra_packages),
-            "ca_certificates": check_certificates(self.ca_certificates),
-            "revision": check_revision(self.revision),
+            "runner_version": valid_version("runner_version", self.runner_version),
+            "hooks_version": valid_version("hooks_version", self.hooks_version),
+            "hooks_novolume_version": valid_version("hooks_novolume_version", self.hooks_novolume_version),
+            "runner_sha256": valid_sha256("runner_sha256", self.runner_sha256),
+            "hooks_sha256": valid_sha256("hooks_sha256", self.hooks_sha256),
+            "hooks_novolume_sha256": valid_sha256("hooks_novolume_sha256", self.hooks_novolume_sha256),
+            "runner_base_url": valid_base_url("runner_base_url", self.runner_base_url),
+            "hooks_base_url": valid_base_url("hooks_base_url", self.hooks_base_url),
+            "github_api_url": valid_base_url("github_api_url", self.github_api_url),
+            "docker_version": valid_version("docker_version", self.docker_version),
+            "buildx_version": valid_version("buildx_version", self.buildx_version),
+            "docker_apt_url": valid_base_url("docker_apt_url", self.docker_apt_url),
+            "docker_key_fingerprint": valid_fingerprint("docker_key_fingerprint", self.docker_key_fingerprint),
+            "source": None if self.source is None else valid_base_url("source", self.source),
+            "created": valid_created(self.created),
+            "extra_packages": valid_packages(self.extra_packages),
+            "ca_certificates": valid_certificates(self.ca_certificates),
+            "revision": valid_revision(self.revision),
         }
         for field, value in normalized.items():
             object.__setattr__(self, field, value)

@@ -1,4 +1,4 @@
-"""Checks of one setting's value: each returns the value in its one normal form or refuses it by name.
+"""One setting's value made valid: each valid_X returns X in its one normal form or refuses it by name.
 
 Every refusal names the input, the form expected and an example, in the
 words of pipelines.shared.errors.refused.
@@ -10,8 +10,9 @@ import datetime
 import re
 from collections.abc import Sequence
 
-from pipelines.shared.defaults import ARCHES, DOCKER_KEY_FINGERPRINT, RUNNER_ARCH, RUNNER_BASE_URL, RUNNER_VERSION
+from pipelines.shared.defaults import ARCHES, DOCKER_KEY_FINGERPRINT, RUNNER_ARCH, RUNNER_BASE_URL
 from pipelines.shared.errors import InvalidSpecError, refused
+from pipelines.shared.pins import RUNNER_VERSION
 from pipelines.shared.reference import HOST_PATTERN
 
 # --- Validation helpers --------------------------------------------------------
@@ -39,16 +40,15 @@ _RFC3339 = re.compile(
 _REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+-]{0,254}")
 
 
-def runner_arch(arch: str) -> str:
-    """Map a Docker architecture (amd64, arm64) to the runner asset's (x64, arm64)."""
-    try:
-        return RUNNER_ARCH[arch]
-    except KeyError:
+def valid_arch(arch: str) -> str:
+    """A Docker architecture the runner ships (amd64, arm64), as given; RunnerSpec.runner_arch names its asset's."""
+    if arch not in RUNNER_ARCH:
         msg = f"arch {arch!r}: expected one of {', '.join(ARCHES)}; pass --arch amd64 or --arch arm64"
-        raise InvalidSpecError(msg) from None
+        raise InvalidSpecError(msg)
+    return arch
 
 
-def check_version(name: str, value: str) -> str:
+def valid_version(name: str, value: str) -> str:
     """Return MAJOR.MINOR.PATCH; a single leading "v" (as in release tags) is dropped."""
     bare = value.removeprefix("v") if isinstance(value, str) else value
     if not isinstance(bare, str) or not _VERSION.fullmatch(bare):
@@ -58,7 +58,7 @@ def check_version(name: str, value: str) -> str:
     return bare
 
 
-def check_sha256(name: str, value: str | None) -> str | None:
+def valid_sha256(name: str, value: str | None) -> str | None:
     """Return a lowercase 64-hex SHA-256 (a "sha256:" prefix is dropped), or None."""
     if value is None:
         return None
@@ -74,7 +74,7 @@ def check_sha256(name: str, value: str | None) -> str | None:
     return bare.lower()
 
 
-def check_base_url(name: str, value: str) -> str:
+def valid_base_url(name: str, value: str) -> str:
     """Return an http(s) URL without its trailing slash."""
     if not isinstance(value, str) or not _URL.fullmatch(value):
         msg = refused(name, value, f"{_URL_FORM}, e.g. {RUNNER_BASE_URL}")
@@ -82,7 +82,7 @@ def check_base_url(name: str, value: str) -> str:
     return value.rstrip("/")
 
 
-def check_fingerprint(name: str, value: str) -> str:
+def valid_fingerprint(name: str, value: str) -> str:
     """Return an OpenPGP v4 fingerprint as 40 uppercase hex digits (spaces dropped)."""
     bare = value.replace(" ", "") if isinstance(value, str) else ""
     # Checked before upper(): some non-ASCII letters uppercase to ASCII ones ("\ufb00" -> "FF").
@@ -99,7 +99,7 @@ def check_fingerprint(name: str, value: str) -> str:
 _PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]{1,63}(?:=[0-9][A-Za-z0-9.+~:-]{0,127})?")
 
 
-def check_packages(values: Sequence[str] | None) -> tuple[str, ...]:
+def valid_packages(values: Sequence[str] | None) -> tuple[str, ...]:
     """apt package requests NAME or NAME=VERSION, each name once, in the order given."""
     found: list[str] = []
     for value in values or ():
@@ -112,7 +112,7 @@ def check_packages(values: Sequence[str] | None) -> tuple[str, ...]:
     return tuple(found)
 
 
-def check_created(value: str | None) -> str | None:
+def valid_created(value: str | None) -> str | None:
     """Return an RFC 3339 timestamp unchanged, or None."""
     if value is None:
         return None
@@ -128,7 +128,7 @@ def check_created(value: str | None) -> str | None:
     return value
 
 
-def check_revision(value: str | None) -> str | None:
+def valid_revision(value: str | None) -> str | None:
     """Return a source-control revision (commit id, tag or ref name) unchanged, or None."""
     if value is None:
         return None
@@ -154,5 +154,5 @@ def parse_runner_checksums(values: Sequence[str] | None) -> dict[str, str]:
             )
             msg = refused("runner_checksum", value, expected)
             raise InvalidSpecError(msg)
-        sums[arch] = str(check_sha256(f"runner_checksum {arch}", sha))
+        sums[arch] = str(valid_sha256(f"runner_checksum {arch}", sha))
     return sums

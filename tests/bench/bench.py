@@ -12,7 +12,7 @@ cache and pulled base emptied first) and "warm" (again, on a full cache),
 with Dagger's session start-up (connect, one query, close) on a line of its
 own, then the same build warm through `dagger call` in this checkout (the
 module loaded by the engine's Python runtime). ci: the CI workload, both
-arches x both layouts built and smoke-tested: the pipeline's `verify_all`
+arches x both layouts built and smoke-tested: the pipeline's `build_and_test_all`
 (what `dagger call ci` runs) against a user's script of the same work, a
 `docker build` per image then `docker run ... run.sh --version` in it, one
 after the other. bump: a warm build, then the
@@ -62,7 +62,7 @@ import gql.utilities  # the SDK's GraphQL client: its schema query is the one ti
 import graphql
 
 from pipelines.image.build import Archives, build
-from pipelines.release.tested import verify_all
+from pipelines.release.tested import build_and_test_all
 from pipelines.shared.contract import Layout
 from pipelines.shared.spec import RunnerSpec
 from tests.bench import size
@@ -465,7 +465,7 @@ def ci_workload(args: argparse.Namespace, base: str, tmp: Path) -> None:
             specs += [with_sums(spec_for(base, arch, layout, server.url), sums) for layout in Layout]
 
         async def pipeline(dag: dagger.Client) -> None:
-            await verify_all(dag, specs)
+            await build_and_test_all(dag, specs)
 
         def script() -> None:
             for spec in specs:

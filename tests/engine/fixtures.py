@@ -313,11 +313,11 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 class FileServer:
-    """http.server on 127.0.0.1 (or the address given), an ephemeral port, in a daemon thread."""
+    """http.server on 127.0.0.1, on the port given (OSError if it is taken) or an ephemeral one, in a daemon thread."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, port: int = 0) -> None:
         handler = lambda *a, **kw: _QuietHandler(*a, directory=str(root), **kw)  # noqa: E731
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

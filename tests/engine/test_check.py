@@ -38,6 +38,9 @@ pytestmark = pytest.mark.anyio
 
 RUNNER_VERSION = "2.398.3"  # the node mirror's: not the other tests' runner, so no cache is shared by mistake
 REPOSITORY = "runner-image-test/check"
+# The upstream-equivalent docker build takes the mirror's URL as build args, and docker's cache keys a RUN
+# on them: a port of its own, the same every run, lets a second run reuse the first one's layers.
+UPSTREAM_MIRROR_PORT = 38461
 
 
 @pytest.fixture(scope="module")
@@ -243,19 +246,24 @@ async def test_the_upstream_equivalent_image_passes_the_chart_modes(
     tag = f"{registry}/{REPOSITORY}:upstream-amd64"
     context = tmp_path / "context"
     context.mkdir()
-    command = size.upstream_build(
-        size.DOCKER,
-        tag=tag,
-        platform="linux/amd64",
-        base=base_image,
-        mirror_url=node_mirror.base_url,
-        runner=(node_mirror.runner_version, node_mirror.hooks_version, node_mirror.hooks_novolume_version),
-        docker_cli=(docker_version, apt_repos.buildx_version),
-        context=context,
-    )
-    for step in (command, [size.DOCKER, "push", tag]):
-        done = await anyio.run_process(step, env={**os.environ, "DOCKER_BUILDKIT": "1"}, check=False)
-        assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
+    try:
+        server = fixtures.FileServer(node_mirror.root, port=UPSTREAM_MIRROR_PORT)
+    except OSError:  # taken by something else: any port, and docker runs the build stage's steps again
+        server = fixtures.FileServer(node_mirror.root)
+    with server:
+        command = size.upstream_build(
+            size.DOCKER,
+            tag=tag,
+            platform="linux/amd64",
+            base=base_image,
+            mirror_url=server.url,
+            runner=(node_mirror.runner_version, node_mirror.hooks_version, node_mirror.hooks_novolume_version),
+            docker_cli=(docker_version, apt_repos.buildx_version),
+            context=context,
+        )
+        for step in (command, [size.DOCKER, "push", tag]):
+            done = await anyio.run_process(step, env={**os.environ, "DOCKER_BUILDKIT": "1"}, check=False)
+            assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
 
     done = await dagger_cli("call", "check", "--image", tag, "--docker-socket", str(DOCKER_SOCKET))
     assert done.returncode == 0, done

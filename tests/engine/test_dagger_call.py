@@ -24,6 +24,7 @@ from tests.checkout import copy_checkout
 from tests.engine.apt_repo import AptRepos
 from tests.engine.fixtures import ReleaseMirror
 from tests.engine.registry import Registry, read_index
+from tests.engine.registry_proxy import RegistryProxy
 from tests.workflows import REPO, evaluate, expand, is_dagger_call, push, substitute, workflow_jobs
 
 pytestmark = pytest.mark.anyio
@@ -303,6 +304,44 @@ async def test_publish_takes_the_password_as_env_colon_var_too(
     assert done.stdout.strip().startswith(f"{ref}@sha256:"), done
     assert Registry(address, auth=(user, password)).has_tag("runner-image-test/env-colon", ref.rsplit(":", 1)[1])
     assert password not in done.stdout + done.stderr
+
+
+async def test_a_second_publish_with_the_same_arguments_runs_again(
+    mirror: ReleaseMirror, base_image: str, registry: str
+) -> None:
+    """Dagger would answer the second call from its cache of function results without reaching the registry;
+    publish opts out (ci/main.py's EVERY_CALL_RUNS), so each call asks the registry for the tag and pushes
+    what is missing there. (Not the same digest, necessarily: an image the engine built again after its
+    cache dropped it carries new layer times.)"""
+    with RegistryProxy(registry) as proxy:
+        ref = f"{proxy.address}/runner-image-test/every-call:{uuid.uuid4().hex[:12]}"
+        args = ("call", *local_settings(mirror, base_image), "publish", "--address", ref, "--arch", "amd64")
+        tag_asked = ("HEAD", rf"/manifests/{ref.rsplit(':', 1)[1]}$")
+        first = await dagger(*args, "--layout", "minimal")
+        assert first.returncode == 0, first
+        assert proxy.count(tag_asked) == 1, proxy.log
+        again = await dagger(*args, "--layout", "minimal")
+        assert again.returncode == 0, again
+        assert again.stdout.startswith(f"{ref}@sha256:"), again
+        assert proxy.count(tag_asked) == 2, proxy.log
+
+
+@pytest.mark.parametrize("layout", ["hosted", "minimal"])
+async def test_an_unreachable_base_image_is_the_error_not_a_symptom(mirror: ReleaseMirror, layout: str) -> None:
+    """The hosted build reads the base's os-release: a base that could not be pulled is said so (not "no
+    /etc/os-release"); the minimal build meets it in its steps, and the engine's words come out once."""
+    base = "127.0.0.1:9/runner-image-test/nowhere:1"  # the discard port: the connection is refused
+    done = await dagger("call", *local_settings(mirror, base), "smoke-test", "--layout", layout)
+    assert done.returncode != 0, done
+    assert base in done.stderr, done
+    assert "connection refused" in done.stderr, done
+    if layout == "hosted":
+        assert f'base image: "{base}": the engine could not pull it: ' in done.stderr, done
+    else:
+        assert ": the engine said: " in done.stderr, done
+    assert "os-release" not in done.stderr, done
+    for raw in ("TaskGroup", "ExceptionGroup", "QueryError", "Traceback"):
+        assert raw not in done.stderr, (raw, done)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import dagger
 import pytest
 
 from pipelines.image.build import Archives
-from pipelines.release.tested import Verified, build_and_test
+from pipelines.release.tested import Passed, build_and_test
 from pipelines.shared.contract import Layout
 from pipelines.shared.errors import ChecksumError, PackageError
 from pipelines.shared.spec import RunnerSpec
@@ -46,7 +46,7 @@ def docker_spec(
     return dataclasses.replace(spec, **changes) if changes else spec
 
 
-async def build_with_repo(dag: dagger.Client, spec: RunnerSpec, repos: AptRepos, repo: str) -> Verified:
+async def build_with_repo(dag: dagger.Client, spec: RunnerSpec, repos: AptRepos, repo: str) -> Passed:
     """build_and_test with the named fixture repository as --docker-apt-repo."""
     return await build_and_test(dag, spec, Archives(docker_apt_repo=dag.host().directory(str(repos.path(repo)))))
 

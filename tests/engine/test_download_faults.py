@@ -23,7 +23,7 @@ import pytest
 
 from pipelines.image.docker_repo import DockerRepo, download_key
 from pipelines.image.fetch import digest_matches, fetch_asset
-from pipelines.network.checksums import runner_asset
+from pipelines.network.checksums import runner_download
 from pipelines.network.download import DownloadPolicy, download_policy
 from pipelines.network.published import fetch_release_digests
 from pipelines.release.tested import release
@@ -114,7 +114,7 @@ async def test_transient_fault_twice_is_retried_and_the_download_succeeds(
     faulty.script(path, fault, fault)
 
     with caplog.at_level(logging.WARNING, logger="pipelines.network.download"):
-        file = await fetch_asset(dag, spec, runner_asset(spec), policy=QUICK)
+        file = await fetch_asset(dag, spec, runner_download(spec), policy=QUICK)
 
     assert faulty.hits(path) == 3
     assert digest_matches(await file.digest(exclude_metadata=True), mirror.sha(spec.runner_asset))
@@ -132,7 +132,7 @@ async def test_persistent_503_gives_up_after_the_attempts_naming_the_url(
     faulty.script(path, *[faults.fail(503)] * 10)
 
     with pytest.raises(DownloadError) as caught:
-        await fetch_asset(dag, spec, runner_asset(spec), policy=QUICK)
+        await fetch_asset(dag, spec, runner_download(spec), policy=QUICK)
 
     message = str(caught.value)
     assert faulty.hits(path) == QUICK.attempts
@@ -150,7 +150,7 @@ async def test_a_stalled_transfer_times_out_naming_the_url_and_the_limit(
     policy = DownloadPolicy(attempts=2, timeout=STALL_LIMIT, backoff=0)
 
     with pytest.raises(DownloadError) as caught:
-        await fetch_asset(dag, spec, runner_asset(spec), policy=policy)
+        await fetch_asset(dag, spec, runner_download(spec), policy=policy)
 
     message = str(caught.value)
     assert 1 <= faulty.hits(path) <= 2  # on a busy engine an attempt can time out before its request is out
@@ -167,7 +167,7 @@ async def test_a_stalled_attempt_is_abandoned_and_the_next_one_succeeds(
     faulty.script(path, faults.stall(60, after=100))
     policy = DownloadPolicy(attempts=3, timeout=STALL_LIMIT, backoff=0)  # one spare attempt for a busy engine
 
-    file = await fetch_asset(dag, spec, runner_asset(spec), policy=policy)
+    file = await fetch_asset(dag, spec, runner_download(spec), policy=policy)
 
     assert 2 <= faulty.hits(path) <= 3
     assert digest_matches(await file.digest(exclude_metadata=True), mirror.sha(spec.runner_asset))
@@ -197,7 +197,7 @@ async def test_404_is_not_retried(
     faulty.script(path, faults.fail(404))
 
     with pytest.raises(DownloadError) as caught:
-        await fetch_asset(dag, spec, runner_asset(spec), policy=QUICK)
+        await fetch_asset(dag, spec, runner_download(spec), policy=QUICK)
 
     assert faulty.hits(path) == 1
     assert f"could not read {spec.runner_url}: invalid response status 404" in str(caught.value)
@@ -212,7 +212,7 @@ async def test_checksum_mismatch_is_not_retried(
     faulty.script(path, faults.short(100, sized=False))
 
     with pytest.raises(ChecksumError) as caught:
-        await fetch_asset(dag, spec, runner_asset(spec), policy=QUICK)
+        await fetch_asset(dag, spec, runner_download(spec), policy=QUICK)
 
     assert faulty.hits(path) == 1
     message = str(caught.value)

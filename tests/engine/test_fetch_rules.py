@@ -101,12 +101,12 @@ async def test_unserved_novolume_version_says_what_to_do_and_dropping_it_builds(
     assert message.endswith("--novolume-hooks=false")
 
     without = dataclasses.replace(spec, novolume_hooks=False, hooks_novolume_sha256=None)
-    verified = await build_and_test(dag, without)
-    assert verified.version == mirror.runner_version
-    assert await verified.container.label("dev.runner-image.hooks.version") == mirror.hooks_version
-    assert await verified.container.label("dev.runner-image.hooks-novolume.version") is None
+    passed = await build_and_test(dag, without)
+    assert passed.version == mirror.runner_version
+    assert await passed.container.label("dev.runner-image.hooks.version") == mirror.hooks_version
+    assert await passed.container.label("dev.runner-image.hooks-novolume.version") is None
     root = spec.contract.runner_dir
-    ls = verified.container.with_exec(["sh", "-c", f"cat {root}/k8s/index.js; ls {root}"])
+    ls = passed.container.with_exec(["sh", "-c", f"cat {root}/k8s/index.js; ls {root}"])
     listing = await ls.stdout()
     assert f"hooks k8s {mirror.hooks_version}" in listing
     assert "k8s-novolume" not in listing.split()

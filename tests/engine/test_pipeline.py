@@ -76,10 +76,10 @@ async def test_built_image_meets_its_contract(
 ) -> None:
     spec = make_spec(mirror, base_image, arch, layout)
     contract = CONTRACTS[layout]
-    verified = await build_and_test(dag, spec)
-    ctr = verified.container
+    passed = await build_and_test(dag, spec)
+    ctr = passed.container
 
-    assert verified.version == mirror.runner_version
+    assert passed.version == mirror.runner_version
     assert await ctr.user() == contract.user
     assert (await ctr.workdir()).rstrip("/") == contract.workdir
     assert await ctr.entrypoint() == []
@@ -195,8 +195,8 @@ async def test_runner_refuses_root_without_allow_runasroot_so_smoke_test_reads_o
 ) -> None:
     """Why the smoke test reads the output: as root, without the variable, run.sh still exits 0."""
     spec = make_spec(mirror, base_image, "amd64", Layout.MINIMAL)
-    verified = await build_and_test(dag, spec)
-    ran = verified.container.without_env_variable("RUNNER_ALLOW_RUNASROOT").with_exec(
+    passed = await build_and_test(dag, spec)
+    ran = passed.container.without_env_variable("RUNNER_ALLOW_RUNASROOT").with_exec(
         [spec.contract.run_sh, "--version"], expect=dagger.ReturnType.ANY
     )
     assert await ran.exit_code() == 0

@@ -13,12 +13,13 @@ from pipelines.network.checksums import resolve_checksums
 from pipelines.release.sbom import sbom
 from pipelines.shared.contract import Layout
 from pipelines.shared.errors import SbomError
+from pipelines.shared.pins import SYFT_INSTALL
 from tests.engine.fixtures import ReleaseMirror
 from tests.engine.test_pipeline import make_spec
 from tests.tools import found_or_stop
 
 pytestmark = pytest.mark.anyio
-INSTALL = "CGO_ENABLED=0 go install github.com/anchore/syft/cmd/syft@v1.57.1"
+INSTALL = SYFT_INSTALL
 
 
 @pytest.fixture(scope="module")

@@ -192,12 +192,25 @@ async def test_disagreeing_sums_are_not_proposed(upstream: FakeUpstream, base_im
     assert parse(out.read_text()).runner_version == PINS.runner_version
 
 
-async def test_api_500_then_200_is_retried(upstream: FakeUpstream, base_image: str) -> None:
+async def test_api_500_then_200_is_retried_and_the_next_call_asks_again(
+    upstream: FakeUpstream, base_image: str
+) -> None:
+    """A 500 is retried. And freshness: Dagger would answer a second `updates` with the same arguments from
+    its cache of function results for up to 7 days; updates opts out (ci/main.py's EVERY_CALL_RUNS), so a
+    release published since the last call is proposed."""
     upstream.script(RUNNER_LIST, Answer(500, b"oops"))
     done = await dagger("call", *settings(upstream, base_image), "updates")
     assert done.returncode == 0, done
     assert upstream.hits[RUNNER_LIST] == 2
     assert NEW_RUNNER in done.stdout
+    assert "2.399.9" not in done.stdout  # a prerelease so far
+
+    sums = upstream.runner_assets("2.399.9")
+    upstream.releases("actions/runner", [runner_release("2.399.9", sums, NOW - datetime.timedelta(hours=1))])
+    after = await dagger("call", *settings(upstream, base_image), "updates")
+    assert after.returncode == 0, after
+    assert f"| runner | {PINS.runner_version} | 2.399.9 | update;" in after.stdout, after
+    assert upstream.hits[RUNNER_LIST] == 3
 
 
 @pytest.mark.parametrize(
@@ -223,6 +236,25 @@ async def test_bad_answers_fail_clearly_and_write_nothing(
     assert "upstream: " in err
     assert "Traceback" not in err
     assert not out.exists()
+
+
+UNREACHABLE_BASE = "127.0.0.1:9/runner-image-test/nowhere:1"  # the discard port: the connection is refused
+NO_RAW_ERRORS = ("TaskGroup", "ExceptionGroup", "QueryError", "Traceback")
+
+
+async def test_updates_names_an_unreachable_base_image_and_the_cause(upstream: FakeUpstream) -> None:
+    """The base is read for its distribution (Docker's index) and resolved to its digest, concurrently with the
+    API reads: the engine's refusal comes out as the base's own error, not as a group of one."""
+    done = await dagger("call", *settings(upstream, UNREACHABLE_BASE), "updates")
+    assert done.returncode != 0, done
+    # Whichever step meets it first (reading the base's os-release, or resolving its digest) names the base,
+    # what the engine said, and where to look; the other steps are cancelled.
+    error = next(line for line in done.stderr.splitlines() if line.startswith("Error: "))
+    assert f'"{UNREACHABLE_BASE}"' in error, done
+    assert "connect: connection refused" in error, done
+    assert "that the engine can reach it" in error or "that the engine reaches its registry" in error, done
+    for raw in NO_RAW_ERRORS:
+        assert raw not in done.stderr, (raw, done)
 
 
 BUILD_WITHOUT_PINNED_SUMS = ["--runner-version", "2.399.1", "--docker-cli=false"]

@@ -81,10 +81,14 @@ install_host_packages() {
       || die "apt-get install ${missing[*]} failed; see $log_dir/apt.log"
   fi
   command -v go >/dev/null || die "Go is needed to build the Dagger engine and crane"
-  if [ ! -x "$cache_dir/bin/crane" ]; then
-    # crane (go-containerregistry) assembles and pushes the base images.
-    GOBIN="$cache_dir/bin" go install github.com/google/go-containerregistry/cmd/crane@v0.22.1 >>"$log_dir/go-install.log" 2>&1 \
-      || die "go install crane failed; see $log_dir/go-install.log"
+  # crane (go-containerregistry) assembles and pushes the base images; its version is pins.toml's [tools] crane.
+  local crane_version
+  crane_version=$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["tools"]["crane"])' \
+    "$repo/pipelines/pins.toml")
+  if [ ! -x "$cache_dir/bin/crane" ] || [ "$(cat "$cache_dir/bin/.crane.version" 2>/dev/null)" != "$crane_version" ]; then
+    GOBIN="$cache_dir/bin" go install "github.com/google/go-containerregistry/cmd/crane@v$crane_version" \
+      >>"$log_dir/go-install.log" 2>&1 || die "go install crane failed; see $log_dir/go-install.log"
+    echo "$crane_version" >"$cache_dir/bin/.crane.version"
   fi
 }
 

@@ -16,7 +16,7 @@ from pipelines.image.assemble import labels
 from pipelines.image.certificates import LOCAL_DIR, file_name
 from pipelines.shared.errors import InvalidSpecError
 from pipelines.shared.labels import CA_CERTIFICATES_LABEL
-from pipelines.shared.pem import certificate_fingerprint, check_certificates
+from pipelines.shared.pem import certificate_fingerprint, valid_certificates
 from pipelines.shared.spec import RunnerSpec
 from tests.unit.test_cli import client_mode_without_engine
 
@@ -81,7 +81,7 @@ def test_a_pem_certificate_is_kept_in_one_form_and_labelled_by_its_sha256() -> N
 )
 def test_what_is_not_exactly_one_certificate_is_refused_naming_the_flag_and_file(text: str, found: str) -> None:
     with pytest.raises(InvalidSpecError) as caught:
-        check_certificates([CA_2, text], ["site.pem", "bad.pem"])
+        valid_certificates([CA_2, text], ["site.pem", "bad.pem"])
     assert str(caught.value).startswith(f'spec: --ca-certificate #2 "bad.pem": {EXPECTED}'), caught.value
     assert found in str(caught.value)
 
@@ -94,7 +94,7 @@ def test_the_same_certificate_twice_is_refused() -> None:
 def outcome(text: str) -> str:
     """The refusal's message, or "accepted: " and the PEM kept."""
     try:
-        (pem,) = check_certificates([text], ["x.pem"])
+        (pem,) = valid_certificates([text], ["x.pem"])
     except InvalidSpecError as e:
         return str(e)
     return f"accepted: {pem}"

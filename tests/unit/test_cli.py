@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from ci.client.cli import image_from_args, specs_from_args
-from ci.client.flags import check_secret_uri, parser
+from ci.client.flags import parser, valid_secret_uri
 from ci.main import RunnerImage
-from pipelines.shared.defaults import HOOKS_NOVOLUME_VERSION, HOOKS_VERSION, RUNNER_VERSION
 from pipelines.shared.errors import InvalidSpecError
+from pipelines.shared.pins import HOOKS_NOVOLUME_VERSION, HOOKS_VERSION, RUNNER_VERSION
 
 
 def specs(*argv: str) -> list[tuple[str, str]]:
@@ -79,9 +79,9 @@ def test_unknown_arch_is_refused_by_argparse(command: str, capsys: pytest.Captur
 
 
 def test_password_must_be_a_reference() -> None:
-    assert check_secret_uri("env://GITHUB_TOKEN") == "env://GITHUB_TOKEN"
+    assert valid_secret_uri("env://GITHUB_TOKEN") == "env://GITHUB_TOKEN"
     with pytest.raises(InvalidSpecError, match="expected env://VAR or file://PATH"):
-        check_secret_uri("hunter2")
+        valid_secret_uri("hunter2")
 
 
 def client_mode_without_engine(*args: str) -> subprocess.CompletedProcess[str]:

@@ -8,10 +8,10 @@ from pipelines.image.fetch import (
     digest_matches,
     download_error_message,
     engine_digest,
-    hooks_asset,
-    hooks_novolume_asset,
+    hooks_download,
+    hooks_novolume_download,
     mismatch_message,
-    runner_asset,
+    runner_download,
     source,
 )
 from pipelines.shared.pins import PINS
@@ -52,21 +52,21 @@ def test_engine_digest_is_sha256_of_the_raw_sum() -> None:
 
 
 def test_pinned_sum_is_used_when_none_is_given() -> None:
-    assert runner_asset(RunnerSpec()).sha256 == PINS.runner_sha256["x64"]  # the pinned version's x64 sum
-    assert runner_asset(mirror_spec(runner_sha256="a" * 64)).sha256 == "a" * 64
-    assert runner_asset(mirror_spec(runner_sha256=None)).sha256 is None  # 2.399.1 is not
+    assert runner_download(RunnerSpec()).sha256 == PINS.runner_sha256["x64"]  # the pinned version's x64 sum
+    assert runner_download(mirror_spec(runner_sha256="a" * 64)).sha256 == "a" * 64
+    assert runner_download(mirror_spec(runner_sha256=None)).sha256 is None  # 2.399.1 is not
 
 
 def test_sources_are_named_by_url_or_by_flag() -> None:
     spec = mirror_spec()
-    assert source(runner_asset(spec), local=False) == spec.runner_url
-    assert source(runner_asset(spec), local=True) == "the local file given as --runner-archive"
-    assert source(hooks_novolume_asset(spec), local=True) == "the local file given as --hooks-novolume-archive"
+    assert source(runner_download(spec), local=False) == spec.runner_url
+    assert source(runner_download(spec), local=True) == "the local file given as --runner-archive"
+    assert source(hooks_novolume_download(spec), local=True) == "the local file given as --hooks-novolume-archive"
 
 
 def test_error_page_message_has_both_sums_size_and_hint() -> None:
     spec = mirror_spec()
-    asset = runner_asset(spec)
+    asset = runner_download(spec)
     message = mismatch_message(asset, spec.runner_url, sha(TARBALL), sha(ERROR_BODY), len(ERROR_BODY))
     assert message.startswith(f"{spec.runner_asset} from {spec.runner_url}: ")
     assert f"expected SHA-256 {sha(TARBALL)}" in message
@@ -78,7 +78,7 @@ def test_error_page_message_has_both_sums_size_and_hint() -> None:
 
 
 def test_large_wrong_body_has_no_error_page_hint() -> None:
-    asset = runner_asset(mirror_spec())
+    asset = runner_download(mirror_spec())
     body = TARBALL + b"x"
     message = mismatch_message(asset, asset.url, sha(TARBALL), sha(body), len(body))
     assert f"({len(body)} bytes)" in message
@@ -87,7 +87,7 @@ def test_large_wrong_body_has_no_error_page_hint() -> None:
 
 def test_download_error_message_names_the_url_and_the_way_around() -> None:
     spec = mirror_spec()
-    asset = hooks_asset(spec)
+    asset = hooks_download(spec)
     message = download_error_message(asset, asset.url, "invalid response status 404 Not Found")
     assert message.startswith(f"actions-runner-hooks-k8s-0.7.9.zip: could not read {spec.hooks_url}: ")
     assert "404" in message
@@ -97,7 +97,7 @@ def test_download_error_message_names_the_url_and_the_way_around() -> None:
 
 def test_missing_novolume_zip_says_which_version_and_how_to_drop_it() -> None:
     spec = mirror_spec()
-    asset = hooks_novolume_asset(spec)
+    asset = hooks_novolume_download(spec)
     message = download_error_message(asset, asset.url, "invalid response status 404 Not Found")
     assert message.startswith(f"actions-runner-hooks-k8s-0.9.2.zip: could not read {spec.hooks_novolume_url}: ")
     assert "--hooks-novolume-archive" in message

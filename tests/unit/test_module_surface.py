@@ -19,13 +19,13 @@ from dagger.mod._converter import to_typedef
 from dagger.mod._exceptions import ModuleError
 from dagger.mod._utils import extract_enum_member_doc, get_doc
 
-from ci.main import Arch, Layout, RunnerImage, reported
+from ci.main import RunnerImage
+from ci.settings import reported
 from pipelines.shared import defaults
-from pipelines.shared.contract import LAYOUTS
-from pipelines.shared.defaults import (
-    HOOKS_VERSION,
-)
+from pipelines.shared.contract import LAYOUTS, Layout
+from pipelines.shared.defaults import Arch
 from pipelines.shared.errors import ChecksumError
+from pipelines.shared.pins import HOOKS_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 OBJECT = RunnerImage.__dagger_object_type__  # type: ignore[attr-defined]
@@ -85,6 +85,15 @@ def test_every_argument_and_function_is_documented(name: str) -> None:
     assert fn.doc, f"function {name or 'constructor'} has no docstring"
     undocumented = [p.name for p in fn.parameters.values() if not p.doc]
     assert undocumented == []
+
+
+def test_what_reads_or_writes_the_world_runs_on_every_call() -> None:
+    """Dagger answers a repeated call from its cache of function results unless told not to; these functions
+    read upstream or a registry by names that move, or push (ci/main.py's EVERY_CALL_RUNS says why). The
+    others are functions of their inputs. tests/engine/test_updates.py and test_dagger_call.py show it on
+    the engine: a second `updates` sees a new release, a second `publish` asks the registry again."""
+    never = {name for name in FUNCTIONS if OBJECT.functions[name].cache_policy == "never"}
+    assert never == {"updates", "bump", "publish", "merge", "check"}
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

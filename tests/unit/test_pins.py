@@ -13,7 +13,7 @@ from pipelines.shared.errors import InvalidSpecError
 from pipelines.shared.pins import KEYS, PINS, PINS_FILE, load, parse, rewrite
 from pipelines.shared.reference import parse_reference
 from pipelines.shared.spec import RunnerSpec
-from pipelines.shared.validators import check_sha256, check_version
+from pipelines.shared.validators import valid_sha256, valid_version
 from tests.checkout import ROOT, source_files
 
 TEXT = PINS_FILE.read_text(encoding="utf-8")
@@ -21,11 +21,12 @@ TEXT = PINS_FILE.read_text(encoding="utf-8")
 
 def test_every_pin_is_well_formed() -> None:
     for version in (PINS.runner_version, PINS.hooks_version, PINS.hooks_novolume_version):
-        assert check_version("pin", version) == version
-    for version in (PINS.docker_version, PINS.buildx_version):
-        assert check_version("pin", version) == version
+        assert valid_version("pin", version) == version
+    tools = (PINS.syft_version, PINS.actionlint_version, PINS.crane_version)
+    for version in (PINS.docker_version, PINS.buildx_version, *tools):
+        assert valid_version("pin", version) == version
     for sha in (*PINS.runner_sha256.values(), PINS.hooks_sha256, PINS.hooks_novolume_sha256):
-        assert check_sha256("pin", sha) == sha  # lowercase 64 hex, or None (empty)
+        assert valid_sha256("pin", sha) == sha  # lowercase 64 hex, or None (empty)
     assert str(parse_reference(PINS.base_image)) == PINS.base_image
     for hold, version in (
         (PINS.hooks_hold, PINS.hooks_version),
@@ -67,6 +68,7 @@ def tree_files() -> list[Path]:
 
 def pinned_values() -> list[str]:
     values = [PINS.runner_version, PINS.docker_version, PINS.buildx_version, PINS.base_image]
+    values += [PINS.syft_version, PINS.actionlint_version, PINS.crane_version]
     values += [PINS.hooks_version, PINS.hooks_novolume_version]
     return values + [
         sha for sha in (*PINS.runner_sha256.values(), PINS.hooks_sha256, PINS.hooks_novolume_sha256) if sha

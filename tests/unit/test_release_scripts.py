@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.shared.defaults import RUNNER_VERSION
+from pipelines.shared.pins import RUNNER_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB = {

@@ -1,4 +1,4 @@
-"""The library's rooms import only what their __init__ says they may: no cycles, nothing back up.
+"""The library's rooms import only what their __init__ says they may: no cycles, nothing back up, few layers.
 
 Read from the code's own imports, so a stage that reaches sideways (a label
 constant taken from another stage, say) fails here rather than in review.
@@ -45,6 +45,14 @@ def imports(path: Path) -> set[str]:
     return found
 
 
+def module_graph() -> dict[str, set[str]]:
+    """Each library module (by dotted name, a package by its own name) -> the library modules it imports."""
+    return {
+        ".".join(p.relative_to(LIBRARY.parent).with_suffix("").parts).removesuffix(".__init__"): imports(p)
+        for p in LIBRARY.rglob("*.py")
+    }
+
+
 def rooms() -> list[Path]:
     return sorted(p for p in LIBRARY.iterdir() if p.is_dir() and (p / "__init__.py").exists())
 
@@ -76,10 +84,7 @@ def test_no_room_imports_the_library_face() -> None:
 
 
 def test_no_module_imports_in_a_circle() -> None:
-    graph = {
-        ".".join(p.relative_to(LIBRARY.parent).with_suffix("").parts).removesuffix(".__init__"): imports(p)
-        for p in LIBRARY.rglob("*.py")
-    }
+    graph = module_graph()
     done: set[str] = set()
 
     def visit(module: str, path: tuple[str, ...]) -> None:
@@ -92,6 +97,29 @@ def test_no_module_imports_in_a_circle() -> None:
 
     for module in graph:
         visit(module, ())
+
+
+MAX_LAYERS = 8  # modules in the longest chain of imports; a stage that is hard to follow has more
+
+
+def test_the_longest_chain_of_imports_is_short() -> None:
+    """A reader following a call down through the library crosses at most MAX_LAYERS modules.
+
+    Kept short by what each module takes: the base's stages take the base's reference, not the whole
+    spec (image/base.py), and the pinned versions live with the pins, so the validators' examples do not
+    stack defaults on top of pins (shared/defaults.py imports nothing of the library).
+    """
+    graph = module_graph()
+    chains: dict[str, tuple[str, ...]] = {}
+
+    def longest(module: str) -> tuple[str, ...]:
+        if module not in chains:
+            below = [longest(t) for t in graph[module] if t in graph and t != module]
+            chains[module] = (module, *max(below, key=len, default=()))
+        return chains[module]
+
+    chain = max((longest(m) for m in graph), key=len)
+    assert len(chain) <= MAX_LAYERS, f"{len(chain)} layers: " + " -> ".join(chain)
 
 
 def test_the_library_imports_no_front_door() -> None:

@@ -11,13 +11,14 @@ import dagger
 import pytest
 
 from ci.client.flags import Declared
-from ci.main import Arch, RunnerImage
+from ci.main import RunnerImage
 from pipelines.shared.contract import Layout
-from pipelines.shared.defaults import BASE_IMAGE, HOOKS_NOVOLUME_VERSION, HOOKS_VERSION, RUNNER_VERSION
+from pipelines.shared.defaults import Arch
 from pipelines.shared.errors import InvalidSpecError
+from pipelines.shared.pins import BASE_IMAGE, HOOKS_NOVOLUME_VERSION, HOOKS_VERSION, RUNNER_VERSION
 from pipelines.shared.reference import parse_reference
 from pipelines.shared.spec import RunnerSpec
-from pipelines.shared.validators import parse_runner_checksums, runner_arch
+from pipelines.shared.validators import parse_runner_checksums, valid_arch
 
 X64_SHA = "70920811a4f8ad4328818682bca5c6469c1c942fab52448868071d0063816613"
 
@@ -25,7 +26,7 @@ X64_SHA = "70920811a4f8ad4328818682bca5c6469c1c942fab52448868071d0063816613"
 # --- arch ------------------------------------------------------------------------
 @pytest.mark.parametrize(("docker", "asset"), [("amd64", "x64"), ("arm64", "arm64")])
 def test_arch_map(docker: str, asset: str) -> None:
-    assert runner_arch(docker) == asset
+    assert valid_arch(docker) == docker
     assert RunnerSpec(arch=docker).runner_arch == asset
 
 

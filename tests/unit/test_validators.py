@@ -20,19 +20,19 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ci.client.flags import check_secret_uri
-from pipelines.release.publish import check_address, check_username
+from ci.client.flags import valid_secret_uri
+from pipelines.release.publish import valid_address, valid_username
 from pipelines.shared.errors import InvalidSpecError, PublishError, RunnerImageError, shown
 from pipelines.shared.reference import parse_reference
 from pipelines.shared.spec import RunnerSpec
 from pipelines.shared.validators import (
-    check_base_url,
-    check_created,
-    check_fingerprint,
-    check_revision,
-    check_sha256,
-    check_version,
     parse_runner_checksums,
+    valid_base_url,
+    valid_created,
+    valid_fingerprint,
+    valid_revision,
+    valid_sha256,
+    valid_version,
 )
 
 # Characters that must never survive validation, each a known way past a loose regex.
@@ -127,7 +127,7 @@ def check_property(
 @example("2.\u0663\u0663\u0667.0")
 def test_version_property(value: str) -> None:
     check_property(
-        lambda v: check_version("runner_version", v),
+        lambda v: valid_version("runner_version", v),
         "runner_version",
         value,
         r"[0-9]+\.[0-9]+\.[0-9]+",
@@ -140,7 +140,7 @@ def test_version_property(value: str) -> None:
 @example("a" * 63 + "\u212a")
 @example("a" * 64 + "\n")
 def test_sha256_property(value: str) -> None:
-    check_property(lambda v: check_sha256("hooks_sha256", v), "hooks_sha256", value, r"[0-9a-f]{64}", InvalidSpecError)
+    check_property(lambda v: valid_sha256("hooks_sha256", v), "hooks_sha256", value, r"[0-9a-f]{64}", InvalidSpecError)
 
 
 fingerprints = st.binary(min_size=20, max_size=20).map(lambda b: b.hex().upper())
@@ -152,7 +152,7 @@ fingerprints = st.binary(min_size=20, max_size=20).map(lambda b: b.hex().upper()
 @example("A" * 40 + "\n")
 def test_fingerprint_property(value: str) -> None:
     check_property(
-        lambda v: check_fingerprint("docker_key_fingerprint", v),
+        lambda v: valid_fingerprint("docker_key_fingerprint", v),
         "docker_key_fingerprint",
         value,
         r"[0-9A-F]{40}",
@@ -187,7 +187,7 @@ def test_runner_checksum_property(value: str) -> None:
 @example("https://mirror.example/runner?x=1")
 def test_base_url_property(value: str) -> None:
     check_property(
-        lambda v: check_base_url("runner_base_url", v),
+        lambda v: valid_base_url("runner_base_url", v),
         "runner_base_url",
         value,
         r"https?://[A-Za-z0-9.:\[\]]+(?:/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)*",
@@ -213,7 +213,7 @@ def test_reference_property(value: str) -> None:
 @given(inputs(references))
 @example("127.0.0.1:5000/runner:1\n")
 def test_publish_address_property(value: str) -> None:
-    check_property(check_address, "address", value, r"[A-Za-z0-9._/:-]+", PublishError)
+    check_property(valid_address, "address", value, r"[A-Za-z0-9._/:-]+", PublishError)
 
 
 @settings(max_examples=300)
@@ -221,14 +221,14 @@ def test_publish_address_property(value: str) -> None:
 @example("2026-08-26T12:00:00Z\n")
 @example("\uff12026-08-26T12:00:00Z")
 def test_created_property(value: str) -> None:
-    check_property(check_created, "created", value, r"[0-9]{4}-[0-9T:.+Z-]+", InvalidSpecError)
+    check_property(valid_created, "created", value, r"[0-9]{4}-[0-9T:.+Z-]+", InvalidSpecError)
 
 
 @settings(max_examples=300)
 @given(inputs(revisions))
 @example("0123abc\n")
 def test_revision_property(value: str) -> None:
-    check_property(check_revision, "revision", value, r"[A-Za-z0-9._/+-]+", InvalidSpecError)
+    check_property(valid_revision, "revision", value, r"[A-Za-z0-9._/+-]+", InvalidSpecError)
 
 
 @settings(max_examples=300)
@@ -248,13 +248,13 @@ def test_source_label_property(value: str) -> None:
 @example("me\n")
 @example("me:pw")
 def test_username_property(value: str) -> None:
-    check_property(check_username, "username", value, r"[!-9;-~]+", PublishError)
+    check_property(valid_username, "username", value, r"[!-9;-~]+", PublishError)
 
 
 def secret_refusal(value: str) -> str | None:
-    """The message check_secret_uri refuses value with, or None if it accepts it."""
+    """The message valid_secret_uri refuses value with, or None if it accepts it."""
     try:
-        check_secret_uri(value)
+        valid_secret_uri(value)
     except InvalidSpecError as e:
         return str(e)
     return None
@@ -292,18 +292,18 @@ def test_accepted_spec_urls_are_plain_ascii(field: str, value: str) -> None:
 # --- valid values are accepted (the validators are not simply refusing everything) ----
 @given(versions)
 def test_every_documented_version_is_accepted(value: str) -> None:
-    assert check_version("runner_version", f"v{value}") == value
+    assert valid_version("runner_version", f"v{value}") == value
 
 
 @given(sha256s)
 def test_every_sha256_is_accepted_in_each_spelling(value: str) -> None:
     for spelling in (value, value.upper(), f"sha256:{value}"):
-        assert check_sha256("runner_sha256", spelling) == value
+        assert valid_sha256("runner_sha256", spelling) == value
 
 
 @given(urls)
 def test_every_plain_http_url_is_accepted(value: str) -> None:
-    assert check_base_url("runner_base_url", value) == value.rstrip("/")
+    assert valid_base_url("runner_base_url", value) == value.rstrip("/")
 
 
 @given(references)
@@ -313,12 +313,12 @@ def test_every_well_formed_reference_round_trips(value: str) -> None:
 
 @given(timestamps)
 def test_every_rfc3339_timestamp_is_accepted(value: str) -> None:
-    assert check_created(value) == value
+    assert valid_created(value) == value
 
 
 @given(revisions)
 def test_every_revision_is_accepted(value: str) -> None:
-    assert check_revision(value) == value
+    assert valid_revision(value) == value
 
 
 # --- explicit regressions (issue 9) ----------------------------------------------
@@ -363,7 +363,7 @@ def test_newline_is_shown_escaped_not_raw() -> None:
 @pytest.mark.parametrize("value", ["me\n", "me pw", "me:pw", "", "m\u00e9", "x" * 256])
 def test_bad_usernames_are_publish_errors(value: str) -> None:
     with pytest.raises(PublishError) as caught:
-        check_username(value)
+        valid_username(value)
     assert_refused_well(caught.value, "username", value)
 
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 import pytest
 
 from pipelines.image.build import Archives
-from pipelines.release.publish import check_address, check_credentials, publish
+from pipelines.release.publish import check_credentials, publish, valid_address
 from pipelines.release.tested import check_specs, release
 from pipelines.shared.concurrently import unwrap
-from pipelines.shared.errors import ChecksumError, InvalidSpecError, PublishError, RunnerImageError, SmokeTestError
+from pipelines.shared.errors import (
+    BaseImageError,
+    ChecksumError,
+    EngineError,
+    InvalidSpecError,
+    PublishError,
+    RunnerImageError,
+    SmokeTestError,
+)
 from pipelines.shared.spec import RunnerSpec
 
 SECRET = object()
@@ -64,7 +72,7 @@ def test_unwrap_mixed_stages_and_foreign_errors() -> None:
 # --- publish -------------------------------------------------------------------------
 @pytest.mark.parametrize("address", ["ghcr.io/o/actions-runner:2.337.0", "localhost:5000/runner", "o/r:latest"])
 def test_good_addresses(address: str) -> None:
-    assert str(check_address(address)) == address
+    assert str(valid_address(address)) == address
 
 
 @pytest.mark.parametrize(
@@ -77,7 +85,7 @@ def test_good_addresses(address: str) -> None:
 )
 def test_bad_addresses(address: str, found: str) -> None:
     with pytest.raises(PublishError) as e:
-        check_address(address)
+        valid_address(address)
     assert f'address "{address}"' in str(e.value)
     assert found in str(e.value)
 
@@ -106,3 +114,17 @@ async def test_release_checks_inputs_before_building() -> None:
         await release(None, [RunnerSpec(), RunnerSpec(layout="minimal")], "o/r:1")  # type: ignore[arg-type]
     with pytest.raises(PublishError, match="username given without password"):
         await release(None, [RunnerSpec()], "o/r:1", "me")  # type: ignore[arg-type]
+
+
+def test_unwrap_tells_the_base_image_alone_and_one_engine_cause_once() -> None:
+    """Every stage stands on the base: when it could not be pulled, the steps that failed with it are not news."""
+    said = 'failed to resolve source metadata for "127.0.0.1:9/no/base:1": connection refused'
+    base = BaseImageError("no pull")
+    out = unwrap(ExceptionGroup("g", [EngineError("installing unzip", said), base, SmokeTestError("a")]))
+    assert out is base
+    twice = unwrap(ExceptionGroup("g", [EngineError("installing unzip", said), EngineError("apt's download", said)]))
+    assert type(twice) is EngineError
+    assert str(twice).startswith(f"engine: installing unzip: the engine said: {said}. If it names an address")
+    other = unwrap(ExceptionGroup("g", [EngineError("a", said), EngineError("b", "exec format error")]))
+    assert type(other) is RunnerImageError
+    assert str(other).count("engine: ") == 2

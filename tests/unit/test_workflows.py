@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipelines.shared.pins import ACTIONLINT_INSTALL
 from tests.tools import found_or_stop
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
-INSTALL = "go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
+INSTALL = ACTIONLINT_INSTALL
 
 
 def find_actionlint() -> str | None:
