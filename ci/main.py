@@ -18,6 +18,7 @@ from ci.settings import Settings
 from pipelines.audit.chart import Mode
 from pipelines.audit.check import check_table
 from pipelines.current import updates as upstream_updates
+from pipelines.current.look_up import Sources, look_up
 from pipelines.image.build import build
 from pipelines.network.checksums import resolve_checksums
 from pipelines.release.merge import merge
@@ -207,7 +208,7 @@ class RunnerImage(Settings):
         """The pins text and the rows of updates and bump (a plain method, not exposed)."""
         text = await pins_file.contents() if pins_file else PINS_FILE.read_text(encoding="utf-8")
         pinned = parse_pins(text, where="the file given as --pins-file" if pins_file else PINS_PATH)
-        sources = upstream_updates.Sources(
+        sources = Sources(
             github_api_url=valid_base_url("github_api_url", self.github_api_url),
             docker_apt_url=valid_base_url("docker_apt_url", self.docker_apt_url),
             holds=upstream_updates.holds(pinned, holds),
@@ -215,4 +216,4 @@ class RunnerImage(Settings):
         # The base is read where the build reads it (--base-image); bump never rewrites it.
         pinned = dataclasses.replace(pinned, base_image=str(parse_reference(self.base_image, name="base_image")))
         now = datetime.datetime.now(tz=datetime.UTC)
-        return text, await upstream_updates.look_up(dag, pinned, sources, now=now)
+        return text, await look_up(dag, pinned, sources, now=now)

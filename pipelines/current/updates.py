@@ -1,7 +1,7 @@
 """What upstream has released since pins.toml was written, and the rewritten file (`updates`, `bump`).
 
 Pure: the engine reads (GitHub's releases API, Docker's apt index, the base's
-digest) are in ``look_up``; everything else takes their answers as values.
+digest) are look_up.py's; everything here takes their answers as values.
 
 Rules:
 - the newest release is the newest by version that is neither a draft nor a
@@ -20,32 +20,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-import dagger
-
-from pipelines.current.releases import (
-    AssetSums,
-    Release,
-    deb_versions,
-    hooks_sums,
-    newest,
-    parse_releases,
-    runner_sums,
-    version_key,
-)
-from pipelines.network.upstream import read_json, read_text
-from pipelines.shared.concurrently import gather
-from pipelines.shared.defaults import ARCHES, RUNNER_ARCH
-from pipelines.shared.errors import InvalidSpecError, StalePinError, UpstreamError, refused, shown
-from pipelines.shared.os_release import parse_os_release, read_os_release
+from pipelines.current.releases import AssetSums, Release, deb_versions, hooks_sums, newest, runner_sums, version_key
+from pipelines.shared.defaults import RUNNER_ARCH
+from pipelines.shared.errors import InvalidSpecError, StalePinError, refused
 from pipelines.shared.pins import PINS_PATH, RUNNER_SUM_KEY, Pins, rewrite
 
-RUNNER_REPO = "actions/runner"
-HOOKS_REPO = "actions/runner-container-hooks"
-RELEASES_PATH = "/repos/{repo}/releases?per_page=100"  # newest first; the pinned release is among them
 DEADLINE_DAYS = 30  # GitHub: install each new runner release within 30 days of its publication
 DOCKER_PACKAGES = {"cli": "docker-ce-cli", "buildx": "docker-buildx-plugin"}
 
@@ -222,79 +204,6 @@ def check_deadline(rows: Sequence[Row], fail_within: int | None) -> None:
                 f"{render(rows)}"
             )
             raise StalePinError(msg)
-
-
-# --- the engine reads --------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
-class Sources:
-    """Where upstream is read from (settings of the module object)."""
-
-    github_api_url: str
-    docker_apt_url: str
-    holds: Mapping[str, str | None]
-    """Pin table -> version prefix it is held on (from pins.toml, overridden by --hold)."""
-
-
-async def releases_of(client: dagger.Client, api_url: str, repo: str) -> tuple[list[Release], str]:
-    url = api_url + RELEASES_PATH.format(repo=repo)
-    return parse_releases(await read_json(client, url), url=url), url
-
-
-async def docker_indexes(
-    client: dagger.Client, base: dagger.Container, reference: str, apt_url: str
-) -> tuple[dict[str, str], str]:
-    """Each arch's Packages index of Docker's stable channel for the base's distribution (base is reference)."""
-    os_release = parse_os_release(await read_os_release(base, reference=reference))
-    os_id, codename = os_release.get("ID"), os_release.get("VERSION_CODENAME")
-    if not os_id or not codename:
-        msg = f"base image: expected ID and VERSION_CODENAME in /etc/os-release, found {os_release}"
-        raise UpstreamError(msg)
-    root = f"{apt_url}/{os_id}/dists/{codename}/stable"
-    texts = await gather(
-        *(functools.partial(read_text, client, f"{root}/binary-{arch}/Packages") for arch in ARCHES),
-        steps=[f"reading Docker's apt index {root}/binary-{arch}/Packages" for arch in ARCHES],
-    )
-    return dict(zip(ARCHES, texts, strict=True)), f"{root}/binary-<arch>/Packages"
-
-
-async def look_up(client: dagger.Client, pins: Pins, sources: Sources, *, now: datetime.datetime) -> list[Row]:
-    """Every pin's row, upstream read concurrently through the engine."""
-    base = client.container().from_(pins.base_image)
-    (runner, runner_url), (hooks, hooks_url), (indexes, apt_source), resolved = await gather(
-        functools.partial(releases_of, client, sources.github_api_url, RUNNER_REPO),
-        functools.partial(releases_of, client, sources.github_api_url, HOOKS_REPO),
-        functools.partial(docker_indexes, client, base, pins.base_image, sources.docker_apt_url),
-        base.image_ref,
-        steps=(
-            f"reading {RUNNER_REPO}'s releases from {sources.github_api_url}",
-            f"reading {HOOKS_REPO}'s releases from {sources.github_api_url}",
-            "reading Docker's apt index",
-            f"resolving the base image {shown(pins.base_image)} to its digest",
-        ),
-    )
-    return [
-        runner_row(pins, runner, source=runner_url, now=now),
-        hooks_row(
-            "hooks (k8s/)",
-            "hooks",
-            pins.hooks_version,
-            pins.hooks_sha256,
-            sources.holds.get("hooks"),
-            hooks,
-            hooks_url,
-        ),
-        hooks_row(
-            "hooks (k8s-novolume/)",
-            "hooks_novolume",
-            pins.hooks_novolume_version,
-            pins.hooks_novolume_sha256,
-            sources.holds.get("hooks_novolume"),
-            hooks,
-            hooks_url,
-        ),
-        *docker_rows(pins, indexes, apt_source),
-        base_row(pins, resolved),
-    ]
 
 
 HOLD_FORM = "PIN=PREFIX with PIN hooks or hooks_novolume and PREFIX like 0.7 (empty: no hold)"
