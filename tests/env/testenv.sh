@@ -224,8 +224,10 @@ seed_uv_cache() {
   project=$(mktemp -d "$RIE_HOME/uv-lock.XXXXXX")
   cp "$repo/pyproject.toml" "$repo/uv.lock" "$project/" && cp -r "$dir/opt/python-sdk/sdk" "$project/sdk"
   # The project and the vendored SDK are built in the runtime, from the wheelhouse's backends.
+  # UV_NATIVE_TLS: trust the system's certificate store, as pip and curl do here (uv's own
+  # roots refuse a network whose proxy signs with a CA only that store holds).
   UV_CACHE_DIR="$dir/opt/python-sdk/uv-cache" UV_PROJECT_ENVIRONMENT="$project/venv" UV_LINK_MODE=copy \
-    UV_PYTHON_DOWNLOADS=never "$dir/usr/local/bin/uv" sync --frozen --no-dev --no-install-project \
+    UV_PYTHON_DOWNLOADS=never UV_NATIVE_TLS=1 "$dir/usr/local/bin/uv" sync --frozen --no-dev --no-install-project \
     --no-install-package dagger-io --project "$project" >"$log_dir/uv-cache.log" 2>&1 \
     || die "filling uv's cache from uv.lock failed; see $log_dir/uv-cache.log"
   rm -rf "$project"
