@@ -1,7 +1,7 @@
-"""``python -m pipelines``: client mode, kept under the name users type; it lives beside the module in ci/client/."""
+"""``python -m pipelines``: client mode, under the name users type; it lives in runner_image/client/."""
 
 import sys
 
-from ci.client.cli import main
+from runner_image.client.cli import main
 
 sys.exit(main())

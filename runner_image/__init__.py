@@ -9,6 +9,6 @@ checked against a SHA-256 before it is unpacked, every image is smoke-tested
 multi-arch image is published all or none.
 """
 
-from ci.main import RunnerImage
+from runner_image.main import RunnerImage
 
 __all__ = ["RunnerImage"]

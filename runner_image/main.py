@@ -1,7 +1,7 @@
 """The Dagger module's one object and its functions: each builds RunnerSpecs from the settings and calls pipelines.
 
-The settings (the arguments before the function name) are ci/settings.py's;
-the argument types several functions share are ci/arguments.py's.
+The settings (the arguments before the function name) are runner_image/settings.py's;
+the argument types several functions share are runner_image/arguments.py's.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from typing import Annotated
 import dagger
 from dagger import Doc, Name, dag
 
-from ci.arguments import ArchArg, ArchesArg, HoldsArg, LayoutArg, PinsFileArg
-from ci.settings import Settings
 from pipelines.audit.chart import Mode
 from pipelines.audit.check import check_table
 from pipelines.current import updates as upstream_updates
@@ -31,6 +29,8 @@ from pipelines.shared.pins import PINS_FILE, PINS_PATH, SYFT_INSTALL
 from pipelines.shared.pins import parse as parse_pins
 from pipelines.shared.reference import parse_reference
 from pipelines.shared.validators import valid_base_url, valid_version
+from runner_image.arguments import ArchArg, ArchesArg, HoldsArg, LayoutArg, PinsFileArg
+from runner_image.settings import Settings
 
 # Dagger keeps a function's result for up to 7 days and answers a later call with the same
 # arguments from it, without running the function. Functions that read or write what moves under

@@ -1,8 +1,8 @@
 """The module object's settings: every argument given before the function name, and the RunnerSpecs they make.
 
-RunnerImage (ci/main.py) is these settings plus its functions. No `from
+RunnerImage (runner_image/main.py) is these settings plus its functions. No `from
 __future__ import annotations` here, on purpose: the SDK resolves the
-constructor's types in ci/main.py's namespace, so the annotations are kept as
+constructor's types in runner_image/main.py's namespace, so the annotations are kept as
 the objects themselves rather than as names to look up there.
 """
 
@@ -19,7 +19,6 @@ from dagger import Doc, Name
 # name; a unit test fails if an SDK bump moves it.
 from dagger.mod._exceptions import FunctionError
 
-from ci.arguments import DockerAptRepoArg, HooksArchiveArg, NovolumeArchiveArg, RunnerArchiveArg
 from pipelines.image.build import Archives
 from pipelines.network.upstream import github_token
 from pipelines.shared.contract import Layout
@@ -43,6 +42,7 @@ from pipelines.shared.pins import (
 )
 from pipelines.shared.spec import RunnerSpec
 from pipelines.shared.validators import parse_runner_checksums
+from runner_image.arguments import DockerAptRepoArg, HooksArchiveArg, NovolumeArchiveArg, RunnerArchiveArg
 
 
 @contextmanager

@@ -22,14 +22,20 @@ import dagger
 from dagger import dag
 from dagger.mod._exceptions import FunctionError
 
-from ci.client.flags import (
+from pipelines.network.download import DownloadPolicy, download_policy
+from pipelines.shared.contract import Layout
+from pipelines.shared.defaults import Arch
+from pipelines.shared.errors import InvalidSpecError, RunnerImageError, shown
+from pipelines.shared.pem import CA_CERTIFICATE_FLAG, valid_certificates
+from pipelines.shared.spec import RunnerSpec
+from runner_image.client.flags import (
     MODULE_ONLY_PARAMETERS,
     SETTINGS_TAKEN,
     Declared,
     parser,
     valid_secret_uri,
 )
-from ci.client.session import (
+from runner_image.client.session import (
     ENGINE_GONE_EXIT,
     EngineUnreachable,
     engine_gone,
@@ -37,13 +43,7 @@ from ci.client.session import (
     engine_session,
     engine_unreachable_message,
 )
-from ci.main import RunnerImage
-from pipelines.network.download import DownloadPolicy, download_policy
-from pipelines.shared.contract import Layout
-from pipelines.shared.defaults import Arch
-from pipelines.shared.errors import InvalidSpecError, RunnerImageError, shown
-from pipelines.shared.pem import CA_CERTIFICATE_FLAG, valid_certificates
-from pipelines.shared.spec import RunnerSpec
+from runner_image.main import RunnerImage
 
 # What a host path given for each kind of engine object must be.
 _HOST_PATHS = {dagger.File: Path.is_file, dagger.Directory: Path.is_dir, dagger.Socket: Path.exists}

@@ -13,12 +13,12 @@ from typing import Any
 
 import dagger
 
-from ci.client.session import (
-    DEFAULT_ENGINE_TIMEOUT,
-)
-from ci.main import RunnerImage
 from pipelines.network.download import DownloadPolicy
 from pipelines.shared.errors import InvalidSpecError
+from runner_image.client.session import (
+    DEFAULT_ENGINE_TIMEOUT,
+)
+from runner_image.main import RunnerImage
 
 # env://NAME (a POSIX variable name) or file://PATH (visible ASCII, no spaces).
 # Whatever follows the scheme is never echoed: it may be the password itself.
@@ -166,7 +166,7 @@ MODULE_ONLY_PARAMETERS: dict[str, tuple[str, ...]] = {"check": ("container",)}
 
 
 def functions() -> list[str]:
-    """The module object's functions, in the order ci/main.py declares them."""
+    """The module object's functions, in the order runner_image/main.py declares them."""
     return [name for name in RunnerImage.__dagger_object_type__.functions if name]  # type: ignore[attr-defined]
 
 

@@ -310,7 +310,7 @@ async def test_a_second_publish_with_the_same_arguments_runs_again(
     mirror: ReleaseMirror, base_image: str, registry: str
 ) -> None:
     """Dagger would answer the second call from its cache of function results without reaching the registry;
-    publish opts out (ci/main.py's EVERY_CALL_RUNS), so each call asks the registry for the tag and pushes
+    publish opts out (runner_image/main.py's EVERY_CALL_RUNS), so each call asks the registry for the tag and pushes
     what is missing there. (Not the same digest, necessarily: an image the engine built again after its
     cache dropped it carries new layer times.)"""
     with RegistryProxy(registry) as proxy:
@@ -437,15 +437,19 @@ async def test_the_module_loads_only_what_it_needs(tmp_path: Path) -> None:
     """A docs or test edit leaves the module's source, and so its install in the runtime, as it was.
 
     The engine installs the module once per source digest; dagger.json's
-    include keeps the README, docs/ and tests/ out of it. An edit under
-    pipelines/ changes it, so the check can fail. The edits are made in a copy
-    of the checkout, never in it.
+    include keeps the README, docs/, tests/ and the workflows' scripts (ci/)
+    out of it. An edit under pipelines/ or runner_image/ changes it, so the
+    check can fail. The edits are made in a copy of the checkout, never in it.
     """
     copy = tmp_path / "checkout"
     copy_checkout(copy)
     before = await module_digest(copy, tmp_path)
-    for edit in (copy / "docs" / "_probe.md", copy / "tests" / "_probe.txt", copy / "README.md"):
+    outside = ("docs/_probe.md", "tests/_probe.txt", "README.md", "ci/_probe.sh")
+    for edit in (copy / path for path in outside):
         edit.write_text("an edit outside the module\n")
         assert await module_digest(copy, tmp_path) == before, edit
-    (copy / "pipelines" / "_probe.txt").write_text("an edit inside the module\n")
-    assert await module_digest(copy, tmp_path) != before
+    for inside in ("pipelines", "runner_image"):
+        probe = copy / inside / "_probe.txt"
+        probe.write_text("an edit inside the module\n")
+        assert await module_digest(copy, tmp_path) != before, probe
+        probe.unlink()

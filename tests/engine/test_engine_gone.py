@@ -19,7 +19,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from ci.client.session import ENGINE_GONE_EXIT
+from runner_image.client.session import ENGINE_GONE_EXIT
 from tests.engine import faults
 from tests.engine.faults import ConnectionCutter, FaultServer
 from tests.engine.fixtures import ReleaseMirror, client_mode_flags

@@ -17,9 +17,9 @@ import anyio
 import dagger
 import pytest
 
-from ci.main import RunnerImage
 from pipelines.shared.contract import HOSTED_CONTRACT, Layout
 from pipelines.shared.defaults import Arch
+from runner_image.main import RunnerImage
 from tests.engine.fixtures import ReleaseMirror, client_mode_flags
 from tests.engine.registry import Registry, read_index
 

@@ -143,10 +143,10 @@ async def test_updates_and_bump_propose_what_two_sources_vouch_for(
 
 
 async def build_from_bumped_pins(upstream: FakeUpstream, base_image: str, pins: Path, tmp_path: Path) -> None:
-    """Client mode, from a copy of pipelines/ (and ci/, whose object client mode reads) holding the bumped pins:
-    the pinned sums verify the new assets."""
+    """Client mode, from a copy of pipelines/ (and runner_image/, whose object client mode reads) holding the
+    bumped pins: the pinned sums verify the new assets."""
     checkout = tmp_path / "checkout"
-    for room in ("pipelines", "ci"):
+    for room in ("pipelines", "runner_image"):
         shutil.copytree(REPO / room, checkout / room, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(pins, checkout / "pipelines" / "pins.toml")
     api_hits = sum(upstream.hits[path] for path in upstream.hits if path.startswith("/api/"))
@@ -196,7 +196,7 @@ async def test_api_500_then_200_is_retried_and_the_next_call_asks_again(
     upstream: FakeUpstream, base_image: str
 ) -> None:
     """A 500 is retried. And freshness: Dagger would answer a second `updates` with the same arguments from
-    its cache of function results for up to 7 days; updates opts out (ci/main.py's EVERY_CALL_RUNS), so a
+    its cache of function results for up to 7 days; updates opts out (runner_image/main.py's EVERY_CALL_RUNS), so a
     release published since the last call is proposed."""
     upstream.script(RUNNER_LIST, Answer(500, b"oops"))
     done = await dagger("call", *settings(upstream, base_image), "updates")

@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ci.client.cli import specs_from_args
-from ci.client.flags import parser
 from pipelines.image.assemble import labels
 from pipelines.image.certificates import LOCAL_DIR, file_name
 from pipelines.shared.errors import InvalidSpecError
 from pipelines.shared.labels import CA_CERTIFICATES_LABEL
 from pipelines.shared.pem import certificate_fingerprint, valid_certificates
 from pipelines.shared.spec import RunnerSpec
+from runner_image.client.cli import specs_from_args
+from runner_image.client.flags import parser
 from tests.unit.test_cli import client_mode_without_engine
 
 # Two self-signed EC certificates made with openssl req -x509 for these tests (no key is kept anywhere).

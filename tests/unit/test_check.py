@@ -6,13 +6,13 @@ import re
 
 import pytest
 
-from ci.client.flags import parser
 from pipelines.audit.chart import MODES, MODES_OF_LAYOUT, Mode, parse_mode
 from pipelines.audit.modes import CHECKS, user_row, version_row
 from pipelines.audit.probes import Config, Ran
 from pipelines.audit.report import Report, Row, judged, verdict
 from pipelines.shared.contract import Layout
 from pipelines.shared.errors import CheckError
+from runner_image.client.flags import parser
 
 
 def config(user: str = "runner", **env: str) -> Config:

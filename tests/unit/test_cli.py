@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from ci.client.cli import image_from_args, specs_from_args
-from ci.client.flags import parser, valid_secret_uri
-from ci.main import RunnerImage
 from pipelines.shared.errors import InvalidSpecError
 from pipelines.shared.pins import HOOKS_NOVOLUME_VERSION, HOOKS_VERSION, RUNNER_VERSION
+from runner_image.client.cli import image_from_args, specs_from_args
+from runner_image.client.flags import parser, valid_secret_uri
+from runner_image.main import RunnerImage
 
 
 def specs(*argv: str) -> list[tuple[str, str]]:

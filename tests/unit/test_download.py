@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ci.client.flags import parser
 from pipelines.network.download import (
     DEFAULT_POLICY,
     MAX_ATTEMPTS,
@@ -25,6 +24,7 @@ from pipelines.network.download import (
     with_retries,
 )
 from pipelines.shared.errors import InvalidSpecError
+from runner_image.client.flags import parser
 
 TRANSIENT = [
     "invalid response status 503 Service Unavailable",

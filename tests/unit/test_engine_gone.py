@@ -18,15 +18,15 @@ import dagger
 import pytest
 from gql.transport.exceptions import TransportConnectionFailed
 
-from ci.client.flags import parser
-from ci.client.session import (
+from pipelines.shared.errors import DownloadError
+from runner_image.client.flags import parser
+from runner_image.client.session import (
     ENGINE_GONE_EXIT,
     EngineUnreachable,
     engine_gone,
     engine_gone_message,
     engine_unreachable_message,
 )
-from pipelines.shared.errors import DownloadError
 from tests.tools import found_or_stop
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from ci.client.flags import MODULE_ONLY_PARAMETERS, SETTINGS_TAKEN, parser, returns_an_artifact
-from ci.main import RunnerImage
+from runner_image.client.flags import MODULE_ONLY_PARAMETERS, SETTINGS_TAKEN, parser, returns_an_artifact
+from runner_image.main import RunnerImage
 
 OBJECT = RunnerImage.__dagger_object_type__  # type: ignore[attr-defined]
 # Client flags the module has no argument for: how hard to try a download, and the engine's wait

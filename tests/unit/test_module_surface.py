@@ -19,13 +19,13 @@ from dagger.mod._converter import to_typedef
 from dagger.mod._exceptions import ModuleError
 from dagger.mod._utils import extract_enum_member_doc, get_doc
 
-from ci.main import RunnerImage
-from ci.settings import reported
 from pipelines.shared import defaults
 from pipelines.shared.contract import LAYOUTS, Layout
 from pipelines.shared.defaults import Arch
 from pipelines.shared.errors import ChecksumError
 from pipelines.shared.pins import HOOKS_VERSION
+from runner_image.main import RunnerImage
+from runner_image.settings import reported
 
 ROOT = Path(__file__).resolve().parents[2]
 OBJECT = RunnerImage.__dagger_object_type__  # type: ignore[attr-defined]
@@ -89,7 +89,7 @@ def test_every_argument_and_function_is_documented(name: str) -> None:
 
 def test_what_reads_or_writes_the_world_runs_on_every_call() -> None:
     """Dagger answers a repeated call from its cache of function results unless told not to; these functions
-    read upstream or a registry by names that move, or push (ci/main.py's EVERY_CALL_RUNS says why). The
+    read upstream or a registry by names that move, or push (runner_image/main.py's EVERY_CALL_RUNS says why). The
     others are functions of their inputs. tests/engine/test_updates.py and test_dagger_call.py show it on
     the engine: a second `updates` sees a new release, a second `publish` asks the registry again."""
     never = {name for name in FUNCTIONS if OBJECT.functions[name].cache_policy == "never"}
@@ -117,7 +117,7 @@ def test_main_object_is_the_entry_point() -> None:
     """dagger.mod finds the main object through this entry point (read from pyproject)."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     target = pyproject["project"]["entry-points"]["dagger.mod"]["main_object"]
-    assert target == "ci.main:RunnerImage"
+    assert target == "runner_image.main:RunnerImage"
     module, _, name = target.partition(":")
     assert getattr(importlib.import_module(module), name) is RunnerImage
 

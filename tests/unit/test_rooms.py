@@ -123,14 +123,14 @@ def test_the_longest_chain_of_imports_is_short() -> None:
 
 
 def test_the_library_imports_no_front_door() -> None:
-    """ci/ (the module object, client mode) imports the library, never the other way; only `python -m
+    """runner_image/ (the module object, client mode) imports the library, never the other way; only `python -m
     pipelines` (pipelines/__main__.py) hands over to client mode, under the name users type."""
 
     def front_doors(path: Path) -> set[str]:
         tree = ast.parse(path.read_text())
         named = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         named |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-        return {name for name in named if name == "ci" or name.startswith("ci.")}
+        return {name for name in named if name == "runner_image" or name.startswith("runner_image.")}
 
     wrong = {
         f"{path.relative_to(LIBRARY.parent)} imports {module}"
@@ -139,4 +139,4 @@ def test_the_library_imports_no_front_door() -> None:
         for module in front_doors(path)
     }
     assert not wrong, sorted(wrong)
-    assert front_doors(LIBRARY / "__main__.py") == {"ci.client.cli"}
+    assert front_doors(LIBRARY / "__main__.py") == {"runner_image.client.cli"}

@@ -10,8 +10,6 @@ import typing
 import dagger
 import pytest
 
-from ci.client.flags import Declared
-from ci.main import RunnerImage
 from pipelines.shared.contract import Layout
 from pipelines.shared.defaults import Arch
 from pipelines.shared.errors import InvalidSpecError
@@ -19,6 +17,8 @@ from pipelines.shared.pins import BASE_IMAGE, HOOKS_NOVOLUME_VERSION, HOOKS_VERS
 from pipelines.shared.reference import parse_reference
 from pipelines.shared.spec import RunnerSpec
 from pipelines.shared.validators import parse_runner_checksums, valid_arch
+from runner_image.client.flags import Declared
+from runner_image.main import RunnerImage
 
 X64_SHA = "70920811a4f8ad4328818682bca5c6469c1c942fab52448868071d0063816613"
 

@@ -20,7 +20,6 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ci.client.flags import valid_secret_uri
 from pipelines.release.publish import valid_address, valid_username
 from pipelines.shared.errors import InvalidSpecError, PublishError, RunnerImageError, shown
 from pipelines.shared.reference import parse_reference
@@ -34,6 +33,7 @@ from pipelines.shared.validators import (
     valid_sha256,
     valid_version,
 )
+from runner_image.client.flags import valid_secret_uri
 
 # Characters that must never survive validation, each a known way past a loose regex.
 HOSTILE = [
