@@ -167,11 +167,26 @@ rootfs_tar() {
   local dir
   dir=$(mktemp -d "$RIE_HOME/rootfs.XXXXXX")
   debootstrap --variant=minbase --arch="$arch" --include="$packages" bookworm "$dir" >"$log_dir/debootstrap-$arch.log" 2>&1 \
-    || die "debootstrap $arch failed; see $log_dir/debootstrap-$arch.log"
+    || { remove_rootfs "$dir"; die "debootstrap $arch failed; see $log_dir/debootstrap-$arch.log"; }
   rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
   tar -C "$dir" --numeric-owner -cf "$tar.tmp" .
   mv "$tar.tmp" "$tar"
-  rm -rf "$dir"
+  remove_rootfs "$dir"
+}
+
+# A debootstrap cut short leaves its chroot's /proc (and /sys) mounted: unmount what is
+# under DIR, then remove it without crossing into another file system.
+remove_rootfs() {
+  local dir=$1 mount
+  findmnt -rn -o TARGET | grep "^$dir/" | sort -r | while read -r mount; do umount -l "$mount"; done
+  rm -rf --one-file-system "$dir"
+}
+
+# The process tree under PID, stopped: up's background builds when up itself stops early.
+stop_tree() {
+  local pid=$1 child
+  for child in $(pgrep -P "$pid"); do stop_tree "$child"; done
+  kill "$pid" 2>/dev/null || true
 }
 
 # The engine's built-in Python SDK (tests/env/sdk): a one-layer OCI image of Debian's
@@ -400,6 +415,8 @@ up() {
   # and the disk. A job that fails has said why (die); up stops then.
   local base_job engine_job=""
   base_rootfs_tars & base_job=$!
+  # Should up stop early (a step's die), its background builds stop with it, not write on.
+  trap 'stop_tree "$base_job"; [ -z "$engine_job" ] || stop_tree "$engine_job"' EXIT
   if [ -n "$RIE_ENGINE" ]; then
     phase "the engine already running at $RIE_ENGINE"; use_running_engine; wait_for_engine; phase_done
   else
@@ -411,6 +428,7 @@ up() {
     phase "engine container"; start_engine; wait_for_engine; phase_done
   fi
   phase "base images -> $base_ref"; wait "$base_job" || exit 1; push_base_images; phase_done
+  trap - EXIT
   echo "testenv: up in $(( $(date +%s) - t0 ))s" >&2
 }
 
@@ -435,6 +453,8 @@ down() {
   stop_pid registry
   stop_pid auth-registry
   stop_pid dockerd
+  local left  # a rootfs an up cut short left behind
+  for left in "$RIE_HOME"/rootfs.*; do [ ! -d "$left" ] || remove_rootfs "$left"; done
 }
 
 status() {
