@@ -26,7 +26,7 @@ from pipelines.audit.probes import Config, has_file, read_config
 from pipelines.audit.report import Report, verdict
 from pipelines.shared.concurrently import gather
 from pipelines.shared.contract import Layout
-from pipelines.shared.errors import CheckError, refused
+from pipelines.shared.errors import CheckError, reach_hint, refused
 from pipelines.shared.labels import LAYOUT_LABEL
 from pipelines.shared.reference import parse_reference
 from pipelines.shared.validators import valid_arch
@@ -92,7 +92,8 @@ async def image_to_check(
     try:
         await ctr.sync()
     except dagger.QueryError as e:
-        msg = refused("image", image, f"an image the engine can pull for {platform}") + f"; the engine said: {e}"
+        said = f"; the engine said: {e}{reach_hint(str(e), '--image')}"
+        msg = refused("image", image, f"an image the engine can pull for {platform}") + said
         raise CheckError(msg) from e
     return ctr, f"{ref} ({platform})"
 

@@ -25,6 +25,10 @@ from pipelines.shared.pins import Pins
 RUNNER_REPO = "actions/runner"
 HOOKS_REPO = "actions/runner-container-hooks"
 RELEASES_PATH = "/repos/{repo}/releases?per_page=100"  # newest first; the pinned release is among them
+# What to do when a read fails: the setting that named the address, and the path to it.
+REACH = "and that the engine can reach it (DNS, proxy, firewall)"
+API_FIX = f"Check --github-api-url {REACH}; at a rate limit, pass --github-token env://GITHUB_TOKEN"
+APT_FIX = f"Check --docker-apt-url {REACH}"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -39,7 +43,7 @@ class Sources:
 
 async def releases_of(client: dagger.Client, api_url: str, repo: str) -> tuple[list[Release], str]:
     url = api_url + RELEASES_PATH.format(repo=repo)
-    return parse_releases(await read_json(client, url), url=url), url
+    return parse_releases(await read_json(client, url, fix=API_FIX), url=url), url
 
 
 async def docker_indexes(
@@ -53,7 +57,7 @@ async def docker_indexes(
         raise UpstreamError(msg)
     root = f"{apt_url}/{os_id}/dists/{codename}/stable"
     texts = await gather(
-        *(functools.partial(read_text, client, f"{root}/binary-{arch}/Packages") for arch in ARCHES),
+        *(functools.partial(read_text, client, f"{root}/binary-{arch}/Packages", fix=APT_FIX) for arch in ARCHES),
         steps=[f"reading Docker's apt index {root}/binary-{arch}/Packages" for arch in ARCHES],
     )
     return dict(zip(ARCHES, texts, strict=True)), f"{root}/binary-<arch>/Packages"

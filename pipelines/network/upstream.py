@@ -82,8 +82,11 @@ def status_of(error: BaseException) -> int | None:
     return status[0] if status else None
 
 
-async def read_text(client: dagger.Client, url: str, *, api: bool = False) -> str:
-    """The body of url (HTTP 200), retried within the current download policy; UpstreamError naming the cause."""
+async def read_text(client: dagger.Client, url: str, *, api: bool = False, fix: str = "") -> str:
+    """The body of url (HTTP 200), retried within the current download policy; UpstreamError naming the cause.
+
+    fix, when given, is what to do, said after the cause (the caller knows which setting named the URL).
+    """
     header = await _auth_header(client) if api else None
     try:
         return await with_retries(
@@ -93,13 +96,13 @@ async def read_text(client: dagger.Client, url: str, *, api: bool = False) -> st
         why, status = cause(e), status_of(e)
         if api and status in {403, 429}:
             why = f"{why}; {await rate_limit_note(client, url, header)}"
-        msg = f"could not read {url}: {why}"
+        msg = f"could not read {url}: {why}{'. ' + fix if fix else ''}"
         raise UpstreamError(msg, url=url, status=status) from e
 
 
-async def read_json(client: dagger.Client, url: str, *, api: bool = True) -> object:
+async def read_json(client: dagger.Client, url: str, *, api: bool = True, fix: str = "") -> object:
     """url's body parsed as JSON; malformed JSON is an UpstreamError naming the URL."""
-    text = await read_text(client, url, api=api)
+    text = await read_text(client, url, api=api, fix=fix)
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:

@@ -16,7 +16,7 @@ import dagger
 from pipelines.release.publish import check_credentials, publish, valid_address
 from pipelines.shared.contract import Layout
 from pipelines.shared.defaults import ARCHES
-from pipelines.shared.errors import InvalidSpecError, MergeError, PublishError
+from pipelines.shared.errors import InvalidSpecError, MergeError, PublishError, reach_hint
 from pipelines.shared.labels import LAYOUT_LABEL, VERSION_LABEL
 from pipelines.shared.reference import parse_reference
 
@@ -135,10 +135,9 @@ async def read_source(client: dagger.Client, reference: str, login: Login | None
         found = {str(await _pull(client, pinned, p, login).platform()) for p in platforms_of(ARCHES)}
     except dagger.QueryError as e:
         hint = " (the registry wants a login: pass --username and --password)" if "401" in str(e) else ""
-        msg = (
-            f'source "{reference}": expected a readable per-arch image, could not read it: {e}{hint}; '
-            f"check the reference and that `publish` pushed it, then {SOURCE_HINT}"
-        )
+        pushed = f"; check the reference and that `publish` pushed it, then {SOURCE_HINT}"
+        todo = reach_hint(str(e), "--source") or pushed
+        msg = f'source "{reference}": expected a readable per-arch image, could not read it: {e}{hint}{todo}'
         raise MergeError(msg) from e
     if len(found) != 1:
         msg = (

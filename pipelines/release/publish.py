@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import dagger
 
 from pipelines.network.download import GaveUp, current_policy, with_retries
-from pipelines.shared.errors import InvalidSpecError, PublishError, refused
+from pipelines.shared.errors import InvalidSpecError, PublishError, reach_hint, refused
 from pipelines.shared.reference import ImageRef, parse_reference
 
 
@@ -78,7 +78,8 @@ async def publish(
         )
     except (dagger.QueryError, GaveUp) as e:
         who = f" as {username!r}" if username else " without credentials"
-        msg = f'pushing {len(containers)} platform(s) to "{address}"{who} failed: {e}{_login_hint(str(e), username)}'
+        hint = _login_hint(str(e), username) or reach_hint(str(e), "--address")
+        msg = f'pushing {len(containers)} platform(s) to "{address}"{who} failed: {e}{hint}'
         raise PublishError(msg) from e
 
 

@@ -136,6 +136,23 @@ class EngineError(RunnerImageError):
         """The engine's own words: the cause, which several steps may share."""
 
 
+# The engine's words when it reached no registry at all (not a refusal by the registry).
+NETWORK_FAULTS = (
+    "connection refused",
+    "no such host",
+    "server misbehaving",
+    "network is unreachable",
+    "no route to host",
+)
+
+
+def reach_hint(said: str, setting: str) -> str:
+    """What to do when the engine could not reach a registry: the setting that named it, then the way there."""
+    if not any(fault in said for fault in NETWORK_FAULTS):
+        return ""
+    return f". Check {setting}, and that the engine can reach its registry (DNS, proxy, firewall)"
+
+
 ENGINE_WAY_OUT = (
     "If it names an address, check that address and that the engine can reach it "
     "(DNS, proxy, firewall, registry login); else run again, and report it if it stays"
