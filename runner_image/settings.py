@@ -30,7 +30,7 @@ from pipelines.shared.defaults import (
     RUNNER_BASE_URL,
     Arch,
 )
-from pipelines.shared.errors import RunnerImageError
+from pipelines.shared.errors import EngineError, RunnerImageError, engine_said
 from pipelines.shared.pem import valid_certificates
 from pipelines.shared.pins import (
     BASE_IMAGE,
@@ -47,11 +47,18 @@ from runner_image.arguments import DockerAptRepoArg, HooksArchiveArg, NovolumeAr
 
 @contextmanager
 def reported() -> Iterator[None]:
-    """Our errors reach `dagger call` as their message alone; anything else keeps its traceback (a bug)."""
+    """Our errors reach `dagger call` as their message alone; anything else keeps its traceback (a bug).
+
+    An engine error no stage turned into its own (one raised outside the
+    gathered steps, which name theirs) is still shown as the engine's words
+    and the way out, not as the SDK's exception.
+    """
     try:
         yield
     except RunnerImageError as e:
         raise FunctionError(str(e)) from e
+    except dagger.QueryError as e:
+        raise FunctionError(str(EngineError("a step of this call", engine_said(e)))) from e
 
 
 @dataclasses.dataclass(kw_only=True)

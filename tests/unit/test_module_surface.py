@@ -14,7 +14,10 @@ import tomllib
 from importlib.metadata import version
 from pathlib import Path
 
+import dagger
+import gql
 import pytest
+from dagger._exceptions import QueryErrorValue
 from dagger.mod._converter import to_typedef
 from dagger.mod._exceptions import ModuleError
 from dagger.mod._utils import extract_enum_member_doc, get_doc
@@ -177,6 +180,15 @@ def test_our_errors_reach_dagger_call_without_a_traceback_and_bugs_keep_theirs()
     bug = "a bug"
     with pytest.raises(KeyError), reported():
         raise KeyError(bug)
+
+
+def test_an_engine_error_no_stage_named_is_shown_as_the_engines_words() -> None:
+    """The SDK's own error type, as the engine's answer makes it: shown without a traceback, with the way out."""
+    said = 'failed to resolve image "x": connection refused'
+    with pytest.raises(ModuleError) as handled, reported():
+        raise dagger.QueryError([QueryErrorValue(said)], gql.GraphQLRequest("{ container { id } }"))
+    assert str(handled.value).startswith(f"engine: a step of this call: the engine said: {said}. "), handled.value
+    assert "check that address and that the engine can reach it" in str(handled.value)
 
 
 # How the CLI turns an argument's GraphQL name into a flag (strcase.ToKebab, as
