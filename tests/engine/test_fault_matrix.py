@@ -20,6 +20,7 @@ from tests.engine.fake_upstream import FakeUpstream
 from tests.engine.fault_matrix import CELLS, UNREACHABLE, Cell
 from tests.engine.fixtures import ReleaseMirror
 from tests.engine.registry import Registry
+from tests.engine.registry_proxy import RegistryProxy, Rule
 from tests.engine.test_dagger_call import dagger, local_settings
 from tests.engine.test_updates import settings as upstream_settings
 from tests.tools import found_or_stop
@@ -106,3 +107,27 @@ async def test_an_unreachable_thing_is_named_with_its_cause_and_nothing_is_left(
     pushed_to = {"publish": f"fault-matrix/{cell.id}", "merge": "fault-matrix/merge"}.get(cell.function)
     if pushed_to and cell.id != "publish-registry":  # that one's address is the unreachable one
         assert not Registry(registry).has_tag(pushed_to, "1"), pushed_to
+
+
+async def test_a_base_registry_answering_503_is_named_with_its_answer(mirror: ReleaseMirror, base_image: str) -> None:
+    """The base image's registry's other fault, once (a refusal is the matrix's): every manifest read answered 503
+    by a proxy in front of the local registry. The engine's resolver gives up; the build names the base and the
+    registry's answer, and says what to do."""
+    registry, repository = base_image.split("/", 1)
+    every = frozenset(range(1, 100))  # far more reads than the engine's resolver makes
+    rules = [Rule(method=method, path=r"/v2/.+/manifests/", nth=every, status=503) for method in ("HEAD", "GET")]
+    with RegistryProxy(registry, *rules) as proxy:
+        base = f"{proxy.address}/{repository}"
+        done = await dagger("call", *local_settings(mirror, base), "smoke-test")
+        answered = [entry for entry in proxy.log if entry[2] == 503]
+
+    assert answered, proxy.log
+    assert done.returncode != 0, done
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, done
+    print(errors[0])
+    assert f'base image: "{base}": the engine could not pull it: ' in errors[0], done
+    assert "503" in errors[0], done
+    assert "Check --base-image" in errors[0], done
+    for raw in RAW:
+        assert raw not in done.stderr, (raw, done)
