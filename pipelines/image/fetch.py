@@ -18,7 +18,7 @@ import dagger
 
 from pipelines.network.checksums import Asset, hooks_download, hooks_novolume_download, runner_download, select_checksum
 from pipelines.network.download import DownloadPolicy, GaveUp, current_policy, with_retries
-from pipelines.shared.errors import ChecksumError, DownloadError
+from pipelines.shared.errors import NETWORK_FAULTS, ChecksumError, DownloadError
 from pipelines.shared.spec import RunnerSpec
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,16 @@ def source(asset: Asset, *, local: bool) -> str:
 
 
 def download_error_message(asset: Asset, where: str, error: object) -> str:
-    """Why the asset could not be read from where, and what to do about it."""
+    """Why the asset could not be read from where, and what to do about it.
+
+    When the engine reached no server at all, the version is not in question: the way there is.
+    """
+    if any(fault in str(error) for fault in NETWORK_FAULTS):
+        base_flag = "--runner-base-url" if asset.archive_flag == "--runner-archive" else "--hooks-base-url"
+        return (
+            f"{asset.name}: could not read {where}: {error}. Check {base_flag}, and that the engine can reach it "
+            f"(DNS, proxy, firewall), or pass {asset.archive_flag}"
+        )
     return (
         f"{asset.name}: could not read {where}: {error}. Expected an HTTP 200 with the asset; "
         "check the version exists there (or point --runner-base-url/--hooks-base-url "

@@ -37,7 +37,7 @@ TODO = {
     "base": BASE_TODO,
     "registry": ("and that the engine can reach its registry",),
     "api": ("--runner-checksum ARCH=<SHA-256>", "check that address and that the engine", "--github-api-url"),
-    "downloads": ("--runner-base-url", "check that address and that the engine", "a mirror"),
+    "downloads": ("base-url, and that the engine can reach it",),  # --runner-base-url or --hooks-base-url
     "apt": ("--docker-apt-url", "check that address and that the engine", "--docker-apt-repo"),
 }
 

@@ -95,6 +95,18 @@ def test_download_error_message_names_the_url_and_the_way_around() -> None:
     assert "--novolume-hooks=false" not in message
 
 
+def test_an_unreachable_download_host_is_said_so_not_a_missing_version() -> None:
+    spec = mirror_spec()
+    asset = hooks_novolume_download(spec)
+    refused = f'Get "{asset.url}": dial tcp 127.0.0.1:9: connect: connection refused'
+    message = download_error_message(asset, asset.url, refused)
+    assert message.startswith(f"actions-runner-hooks-k8s-0.9.2.zip: could not read {spec.hooks_novolume_url}: ")
+    assert "Check --hooks-base-url, and that the engine can reach it (DNS, proxy, firewall)" in message
+    assert message.endswith("or pass --hooks-novolume-archive")
+    assert "check the version exists" not in message
+    assert "--novolume-hooks=false" not in message
+
+
 def test_missing_novolume_zip_says_which_version_and_how_to_drop_it() -> None:
     spec = mirror_spec()
     asset = hooks_novolume_download(spec)
