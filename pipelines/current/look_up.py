@@ -18,17 +18,16 @@ from pipelines.current.updates import Row, base_row, docker_rows, hooks_row, run
 from pipelines.network.upstream import read_json, read_text
 from pipelines.shared.concurrently import gather
 from pipelines.shared.defaults import ARCHES
-from pipelines.shared.errors import UpstreamError, shown
+from pipelines.shared.errors import UpstreamError, check_the_way, shown
 from pipelines.shared.os_release import parse_os_release, read_os_release
 from pipelines.shared.pins import Pins
 
 RUNNER_REPO = "actions/runner"
 HOOKS_REPO = "actions/runner-container-hooks"
 RELEASES_PATH = "/repos/{repo}/releases?per_page=100"  # newest first; the pinned release is among them
-# What to do when a read fails: the setting that named the address, and the path to it.
-REACH = "and that the engine can reach it (DNS, proxy, firewall)"
-API_FIX = f"Check --github-api-url {REACH}; at a rate limit, pass --github-token env://GITHUB_TOKEN"
-APT_FIX = f"Check --docker-apt-url {REACH}"
+# What to do when a read fails: the setting that named the address, and the way to it.
+API_FIX = f"{check_the_way('--github-api-url')}; at a rate limit, pass --github-token env://GITHUB_TOKEN"
+APT_FIX = check_the_way("--docker-apt-url")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)

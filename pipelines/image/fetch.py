@@ -18,7 +18,7 @@ import dagger
 
 from pipelines.network.checksums import Asset, hooks_download, hooks_novolume_download, runner_download, select_checksum
 from pipelines.network.download import DownloadPolicy, GaveUp, current_policy, with_retries
-from pipelines.shared.errors import NETWORK_FAULTS, ChecksumError, DownloadError
+from pipelines.shared.errors import ChecksumError, DownloadError, check_the_way, reached_nothing
 from pipelines.shared.spec import RunnerSpec
 
 logger = logging.getLogger(__name__)
@@ -47,12 +47,10 @@ def download_error_message(asset: Asset, where: str, error: object) -> str:
 
     When the engine reached no server at all, the version is not in question: the way there is.
     """
-    if any(fault in str(error) for fault in NETWORK_FAULTS):
+    if reached_nothing(str(error)):
         base_flag = "--runner-base-url" if asset.archive_flag == "--runner-archive" else "--hooks-base-url"
-        return (
-            f"{asset.name}: could not read {where}: {error}. Check {base_flag}, and that the engine can reach it "
-            f"(DNS, proxy, firewall), or pass {asset.archive_flag}"
-        )
+        todo = f"{check_the_way(base_flag)}, or pass {asset.archive_flag}"
+        return f"{asset.name}: could not read {where}: {error}. {todo}"
     return (
         f"{asset.name}: could not read {where}: {error}. Expected an HTTP 200 with the asset; "
         "check the version exists there (or point --runner-base-url/--hooks-base-url "

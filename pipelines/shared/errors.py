@@ -136,7 +136,7 @@ class EngineError(RunnerImageError):
         """The engine's own words: the cause, which several steps may share."""
 
 
-# The engine's words when it reached no registry at all (not a refusal by the registry).
+# The engine's words when it reached no server at all (not an answer, or a refusal, from one).
 NETWORK_FAULTS = (
     "connection refused",
     "no such host",
@@ -146,11 +146,19 @@ NETWORK_FAULTS = (
 )
 
 
+def reached_nothing(said: str) -> bool:
+    """Whether the engine's words say it reached no server at all."""
+    return any(fault in said for fault in NETWORK_FAULTS)
+
+
+def check_the_way(setting: str, place: str = "it") -> str:
+    """What to do when the engine reached nothing: the setting that named the address, then the way there."""
+    return f"Check {setting}, and that the engine can reach {place} (DNS, proxy, firewall)"
+
+
 def reach_hint(said: str, setting: str) -> str:
-    """What to do when the engine could not reach a registry: the setting that named it, then the way there."""
-    if not any(fault in said for fault in NETWORK_FAULTS):
-        return ""
-    return f". Check {setting}, and that the engine can reach its registry (DNS, proxy, firewall)"
+    """The way out when the engine could not reach a registry (appended to its words); empty otherwise."""
+    return f". {check_the_way(setting, 'its registry')}" if reached_nothing(said) else ""
 
 
 ENGINE_WAY_OUT = (

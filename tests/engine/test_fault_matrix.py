@@ -96,7 +96,6 @@ async def test_an_unreachable_thing_is_named_with_its_cause_and_nothing_is_left(
     errors = [line for line in done.stderr.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1, done
     error = errors[0]
-    print(f"{cell.id}: {error}")
     assert UNREACHABLE[cell.thing] in error, (UNREACHABLE[cell.thing], done)
     assert "refused" in error, done
     assert any(stage in error for stage in cell.stages), (cell.stages, done)
@@ -125,7 +124,6 @@ async def test_a_base_registry_answering_503_is_named_with_its_answer(mirror: Re
     assert done.returncode != 0, done
     errors = [line for line in done.stderr.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1, done
-    print(errors[0])
     assert f'base image: "{base}": the engine could not pull it: ' in errors[0], done
     assert "503" in errors[0], done
     assert "Check --base-image" in errors[0], done
