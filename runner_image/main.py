@@ -14,9 +14,12 @@ import dagger
 from dagger import Doc, Name, dag
 
 from pipelines.audit.chart import Mode
-from pipelines.audit.check import check_table
+from pipelines.audit.check import check_table, image_to_check
+from pipelines.audit.findings import SEVERITY_WORDS, parse_severity
+from pipelines.audit.scan import scan_table
 from pipelines.current import updates as upstream_updates
 from pipelines.current.look_up import Sources, look_up
+from pipelines.image.base import base_container
 from pipelines.image.build import build
 from pipelines.network.checksums import resolve_checksums
 from pipelines.release.merge import merge
@@ -25,7 +28,8 @@ from pipelines.release.smoke import smoke_test
 from pipelines.release.tested import build_and_test_all, release, report
 from pipelines.shared.contract import Layout
 from pipelines.shared.defaults import Arch
-from pipelines.shared.pins import PINS_FILE, PINS_PATH, SYFT_INSTALL
+from pipelines.shared.errors import ScanError
+from pipelines.shared.pins import GRYPE_INSTALL, PINS_FILE, PINS_PATH, SYFT_INSTALL
 from pipelines.shared.pins import parse as parse_pins
 from pipelines.shared.reference import parse_reference
 from pipelines.shared.validators import valid_base_url, valid_version
@@ -129,6 +133,51 @@ class RunnerImage(Settings):
                 username=username,
                 password=password,
             )
+
+    @dagger.function(cache=EVERY_CALL_RUNS)
+    async def scan(
+        self,
+        grype: Annotated[dagger.File, Doc(f"A static grype binary for the engine's platform ({GRYPE_INSTALL})")],
+        grype_db: Annotated[
+            dagger.File,
+            Doc(
+                "grype's vulnerability database: the archive its listing serves (grype db list), or a vulnerability.db"
+            ),
+        ],
+        # A str, not Severity | None: Dagger 0.21.8 refuses to load a module with an optional enum
+        # argument whose default is None ("failed to patch module: enum name \"\" not found").
+        fail_on: Annotated[
+            str | None,
+            Doc(
+                "Fail when a vulnerability at or above this severity has a fix: " + SEVERITY_WORDS + " (default: never)"
+            ),
+        ] = None,
+        image: Annotated[str | None, Doc("Image to scan by reference instead of ours (or --container)")] = None,
+        container: Annotated[dagger.Container | None, Doc("Image to scan as a Container instead of ours")] = None,
+        arch: Annotated[Arch, Doc("Architecture to build, or to pull --image for")] = Arch.AMD64,
+        layout: LayoutArg = Layout.HOSTED,
+        username: Annotated[str | None, Doc("Registry user, to pull --image")] = None,
+        password: Annotated[dagger.Secret | None, Doc("Registry password or token, to pull --image")] = None,
+    ) -> str:
+        """The image's known vulnerabilities (ours by default), found by grype: a table, and a gate on fixable ones."""
+        with self.handled():
+            gate = parse_severity(fail_on, name="fail_on")  # refused before anything is built or pulled
+            base = None
+            if image is None and container is None:
+                (spec,) = await self.specs([arch], [layout])
+                ctr, name = await build(dag, spec, self.archives()), spec.name
+                base = base_container(dag, spec.base_image, spec.platform)
+            else:
+                ctr, name = await image_to_check(
+                    dag,
+                    image=image,
+                    container=container,
+                    arch=arch.value,
+                    username=username,
+                    password=password,
+                    error=ScanError,
+                )
+            return await scan_table(dag, ctr, name=name, grype=grype, database=grype_db, base=base, fail_on=gate)
 
     @dagger.function(cache=EVERY_CALL_RUNS)
     async def merge(

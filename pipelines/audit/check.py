@@ -26,7 +26,7 @@ from pipelines.audit.probes import Config, has_file, read_config
 from pipelines.audit.report import Report, verdict
 from pipelines.shared.concurrently import gather
 from pipelines.shared.contract import Layout
-from pipelines.shared.errors import CheckError, reach_hint, refused
+from pipelines.shared.errors import CheckError, RunnerImageError, reach_hint, refused
 from pipelines.shared.labels import LAYOUT_LABEL
 from pipelines.shared.reference import parse_reference
 from pipelines.shared.validators import valid_arch
@@ -74,12 +74,13 @@ async def image_to_check(
     arch: str,
     username: str | None = None,
     password: dagger.Secret | None = None,
+    error: type[RunnerImageError] = CheckError,
 ) -> tuple[dagger.Container, str]:
-    """The container to check and its name in the report: --image pulled for arch (logged in if asked), or
-    --container as given."""
+    """The container to check (or scan: error is its class of error) and its name in the report: --image pulled
+    for arch (logged in if asked), or --container as given."""
     if (image is None) == (container is None):
         msg = "image: expected exactly one of --image REF (a registry's image) and --container (e.g. build's)"
-        raise CheckError(msg)
+        raise error(msg)
     if container is not None:
         return container, f"the container given ({await container.platform()})"
     ref = str(parse_reference(image, name="image"))
@@ -94,7 +95,7 @@ async def image_to_check(
     except dagger.QueryError as e:
         said = f"; the engine said: {e}{reach_hint(str(e), '--image')}"
         msg = refused("image", image, f"an image the engine can pull for {platform}") + said
-        raise CheckError(msg) from e
+        raise error(msg) from e
     return ctr, f"{ref} ({platform})"
 
 

@@ -94,6 +94,12 @@ class SbomError(RunnerImageError):
     stage = "sbom"
 
 
+class ScanError(RunnerImageError):
+    """The scanner could not scan an image (tool, database, image), or --fail-on refused what it found."""
+
+    stage = "scan"
+
+
 class UpstreamError(RunnerImageError):
     """An upstream source (GitHub's API, Docker's apt index) could not be read, or answered what cannot be used."""
 

@@ -36,6 +36,7 @@ KEYS: Mapping[tuple[str, str], str] = MappingProxyType(
         ("docker", "buildx"): "docker-buildx-plugin version",
         ("base", "image"): "base image reference",
         ("tools", "syft"): "syft version that sbom is tested with",
+        ("tools", "grype"): "grype version that scan is tested with",
         ("tools", "actionlint"): "actionlint version that lints the workflows",
         ("tools", "crane"): "crane version that assembles the test environment's images",
     }
@@ -59,6 +60,7 @@ class Pins:
     buildx_version: str
     base_image: str
     syft_version: str
+    grype_version: str
     actionlint_version: str
     crane_version: str
 
@@ -96,6 +98,7 @@ def parse(text: str, *, where: str = PINS_PATH) -> Pins:
         buildx_version=values["docker", "buildx"],
         base_image=values["base", "image"],
         syft_version=values["tools", "syft"],
+        grype_version=values["tools", "grype"],
         actionlint_version=values["tools", "actionlint"],
         crane_version=values["tools", "crane"],
     )
@@ -151,4 +154,5 @@ DOCKER_VERSION = PINS.docker_version  # docker-ce-cli, as upstream's DOCKER_VERS
 BUILDX_VERSION = PINS.buildx_version  # docker-buildx-plugin, as upstream's BUILDX_VERSION
 # The tools' install commands, as the messages and the tests give them (the SBOM's tool is not in the image).
 SYFT_INSTALL = f"CGO_ENABLED=0 go install github.com/anchore/syft/cmd/syft@v{PINS.syft_version}"
+GRYPE_INSTALL = f"CGO_ENABLED=0 go install github.com/anchore/grype/cmd/grype@v{PINS.grype_version}"
 ACTIONLINT_INSTALL = f"go install github.com/rhysd/actionlint/cmd/actionlint@v{PINS.actionlint_version}"

@@ -24,12 +24,12 @@ UNREACHABLE = {
 }
 THINGS = {
     "base": "the base image's registry",
-    "registry": "the image registry (publish's and merge's target, merge's and check's source)",
+    "registry": "the image registry (publish's and merge's target, merge's, check's and scan's source)",
     "api": "the GitHub API",
     "downloads": "the download host",
     "apt": "Docker's apt repository",
 }
-FUNCTIONS = ("build", "smoke-test", "ci", "publish", "merge", "sbom", "check", "updates", "bump")
+FUNCTIONS = ("build", "smoke-test", "ci", "publish", "merge", "sbom", "scan", "check", "updates", "bump")
 
 # What the error says to do, by thing (any one of them).
 BASE_TODO = ("Check --base-image, and that the engine reaches its registry", "check that address and that the engine")
@@ -59,7 +59,7 @@ class Cell:
         return TODO[self.thing]
 
 
-BUILDS = ("build", "smoke-test", "ci", "publish", "sbom")  # each builds an image from the settings
+BUILDS = ("build", "smoke-test", "ci", "publish", "sbom", "scan")  # each builds an image from the settings
 BASE_STAGES = ("base image:", "engine:")
 CELLS = (
     *(Cell(f, "base", BASE_STAGES) for f in BUILDS),
@@ -69,6 +69,7 @@ CELLS = (
     Cell("publish", "registry", ("publish:",)),
     Cell("merge", "registry", ("merge:",)),
     Cell("check", "registry", ("check:",)),
+    Cell("scan", "registry", ("scan:",)),  # --image
     *(Cell(f, "base", BASE_STAGES) for f in ("updates", "bump")),
     *(Cell(f, "api", ("upstream:",)) for f in ("updates", "bump")),
     *(Cell(f, "apt", ("upstream:",)) for f in ("updates", "bump")),

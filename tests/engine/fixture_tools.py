@@ -1,7 +1,8 @@
 """The fixtures' tools cache: where it is, and filling it before the tests need it.
 
 It holds what the real-engine fixtures make once and keep between runs:
-buildx for each arch (a Go build of minutes each), Debian's docker client, the
+buildx for each arch (a Go build of minutes each), grype's database builder
+(tests/engine/vulnerability_db.py, another Go build), Debian's docker client, the
 signed apt repositories made of them, and Node.js's packages. `.ci/run` runs
 `python3 -m tests.engine.fixture_tools buildx` (Go only) in the background
 while the test environment comes up, and `python3 -m tests.engine.fixture_tools`
@@ -18,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.engine import apt_repo, fixtures
+from tests.engine import apt_repo, fixtures, vulnerability_db
 
 
 def cache_path() -> Path:
@@ -30,10 +31,11 @@ def cache_path() -> Path:
 
 
 def fill_buildx(cache: Path) -> None:
-    """buildx for each arch, built where missing (needs Go only)."""
+    """The Go builds, where missing: buildx for each arch, grype's database builder (needs Go only)."""
     with fixtures.filling(cache):
         for arch in apt_repo.ARCHES:
             apt_repo.build_buildx(cache, arch)
+    vulnerability_db.builder(cache)  # takes the lock itself
 
 
 def fill(cache: Path) -> None:

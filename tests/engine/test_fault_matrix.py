@@ -65,11 +65,16 @@ def command(cell: Cell, ctx: dict, out: Path) -> list[str]:
         return ["merge", *sources, f"--address={registry}/fault-matrix/merge:1"]
     if f == "check":
         return ["check", "--image", UNREACHABLE["registry"]]
+    # scan's grype never runs: the build (or the pull of --image) meets the fault first.
+    scan = ["scan", "--grype", ctx["grype"], "--grype-db", ctx["grype"]]
+    if cell.id == "scan-registry":
+        return [*scan, "--image", UNREACHABLE["registry"]]
     args = {
         "build": ["build", "export", "--path", str(out)],
         "smoke-test": ["smoke-test"],
         "ci": ["ci", "--arch", "amd64"],
         "sbom": ["sbom", "--syft", ctx["syft"], "export", "--path", str(out)],
+        "scan": scan,
         "publish": ["publish", "--arch", "amd64", "--address", f"{registry}/fault-matrix/{cell.id}:1"],
     }[f]
     if cell.id == "publish-registry":  # built and smoke-tested as other tests do, then the push meets the fault
@@ -82,12 +87,14 @@ async def test_an_unreachable_thing_is_named_with_its_cause_and_nothing_is_left(
     cell: Cell, mirror: ReleaseMirror, base_image: str, registry: str, upstream: FakeUpstream, tmp_path: Path
 ) -> None:
     syft = shutil.which("syft") if cell.function == "sbom" else "-"
+    grype = shutil.which("grype") if cell.function == "scan" else "-"
     ctx = {
         "mirror": mirror,
         "base_image": base_image,
         "registry": registry,
         "upstream": upstream,
         "syft": found_or_stop(syft, "syft not found on PATH (.ci/run builds it)"),
+        "grype": found_or_stop(grype, "grype not found on PATH (.ci/run builds it)"),
     }
     out = tmp_path / "out"
     done = await dagger("call", *command(cell, ctx, out))

@@ -22,7 +22,7 @@ TEXT = PINS_FILE.read_text(encoding="utf-8")
 def test_every_pin_is_well_formed() -> None:
     for version in (PINS.runner_version, PINS.hooks_version, PINS.hooks_novolume_version):
         assert valid_version("pin", version) == version
-    tools = (PINS.syft_version, PINS.actionlint_version, PINS.crane_version)
+    tools = (PINS.syft_version, PINS.grype_version, PINS.actionlint_version, PINS.crane_version)
     for version in (PINS.docker_version, PINS.buildx_version, *tools):
         assert valid_version("pin", version) == version
     for sha in (*PINS.runner_sha256.values(), PINS.hooks_sha256, PINS.hooks_novolume_sha256):
@@ -68,7 +68,7 @@ def tree_files() -> list[Path]:
 
 def pinned_values() -> list[str]:
     values = [PINS.runner_version, PINS.docker_version, PINS.buildx_version, PINS.base_image]
-    values += [PINS.syft_version, PINS.actionlint_version, PINS.crane_version]
+    values += [PINS.syft_version, PINS.grype_version, PINS.actionlint_version, PINS.crane_version]
     values += [PINS.hooks_version, PINS.hooks_novolume_version]
     return values + [
         sha for sha in (*PINS.runner_sha256.values(), PINS.hooks_sha256, PINS.hooks_novolume_sha256) if sha

@@ -1,0 +1,124 @@
+"""scan: an image's known vulnerabilities, found by grype, and the gate on the fixable ones.
+
+grype comes in as a file (a static binary for the engine's platform) with its
+vulnerability database (the archive grype's own listing serves, or its
+vulnerability.db), run in an empty container on the image exported as an OCI
+tarball, as sbom runs syft: nothing leaves the engine, and the database is
+the one given. `grype db import` installs it the way grype's air-gapped users
+do; grype still refuses a database older than its maximum age, so a stale one
+is an error here, never a clean report.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import dagger
+
+from pipelines.audit.findings import Layout, Severity, blocking, database_built, findings, render
+from pipelines.shared.contract import HOSTED_CONTRACT, MINIMAL_CONTRACT
+from pipelines.shared.errors import ScanError, shown
+
+GRYPE = "/grype"
+IMAGE_TAR = "/image.tar"
+DB_IN = "/in"
+DB_CACHE = "/grype-db"
+REPORT = "/out/report.json"
+SCRATCH = "/scratch"  # a fresh tmpfs of this one container: grype unpacks layers in TMPDIR
+RUNNER_ROOTS = (HOSTED_CONTRACT.runner_dir, MINIMAL_CONTRACT.runner_dir)
+DPKG_STATUS = "/var/lib/dpkg/status"
+TOO_OLD = "the vulnerability database was built"  # grype's words when a database passed its maximum age
+
+
+def grype_container(client: dagger.Client, grype: dagger.File, database: dagger.File, db_name: str) -> dagger.Container:
+    """An empty container holding grype and its database, imported, with no update check to make."""
+    return (
+        client.container()
+        .with_file(GRYPE, grype, permissions=0o755)
+        .with_mounted_file(f"{DB_IN}/{db_name}", database)
+        .with_directory("/out", client.directory())
+        .with_mounted_temp(SCRATCH)
+        .with_env_variable("TMPDIR", SCRATCH)
+        .with_env_variable("HOME", SCRATCH)
+        .with_env_variable("GRYPE_DB_CACHE_DIR", DB_CACHE)
+        .with_env_variable("GRYPE_DB_AUTO_UPDATE", "false")  # the database given, no other
+        .with_env_variable("GRYPE_CHECK_FOR_APP_UPDATE", "false")
+        .with_exec([GRYPE, "db", "import", f"{DB_IN}/{db_name}"])
+    )
+
+
+async def grype_report(
+    client: dagger.Client, image: dagger.Container, grype: dagger.File, database: dagger.File, *, name: str
+) -> dict[str, Any]:
+    """grype's JSON report of image; a ScanError naming the step when grype refused the database or the image."""
+    db_name = await database.name()
+    tarball = image.as_tarball(media_types=dagger.ImageMediaTypes.OCIMediaTypes)
+    imported = grype_container(client, grype, database, db_name)
+    try:
+        await imported.sync()
+    except dagger.ExecError as e:
+        msg = (
+            f"grype_db {shown(db_name)}: expected a grype vulnerability database (the archive grype's listing serves, "
+            f"or its vulnerability.db), grype exited {e.exit_code} importing it: {e.stderr.strip()[-800:]}; "
+            "pass a database grype of this version reads (grype db list shows where to get one)"
+        )
+        raise ScanError(msg) from e
+    scan = imported.with_mounted_file(IMAGE_TAR, tarball).with_exec(
+        [GRYPE, f"oci-archive:{IMAGE_TAR}", "--output", f"json={REPORT}"]
+    )
+    try:
+        text = await scan.file(REPORT).contents()
+    except dagger.ExecError as e:
+        said = e.stderr.strip()[-800:]
+        if TOO_OLD in said:
+            msg = (
+                f"grype_db {shown(db_name)}: expected a database younger than grype's maximum age, grype refused it: "
+                f"{said}; pass a newer one (grype db list shows the newest): an old database would miss what "
+                "was found since, so nothing is reported"
+            )
+        else:
+            msg = f"{name}: expected grype to scan it, it exited {e.exit_code}: {said}"
+        raise ScanError(msg) from e
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        msg = f"{name}: expected grype's JSON report, found {text[:200]!r}; check the grype binary passed"
+        raise ScanError(msg) from e
+
+
+async def debian_packages(ctr: dagger.Container | None) -> frozenset[str] | None:
+    """The Debian package names installed in ctr (its dpkg status), or None when there is no ctr."""
+    if ctr is None:
+        return None
+    status = await ctr.file(DPKG_STATUS).contents()
+    return frozenset(line.split(":", 1)[1].strip() for line in status.splitlines() if line.startswith("Package:"))
+
+
+async def scan_table(
+    client: dagger.Client,
+    image: dagger.Container,
+    *,
+    name: str,
+    grype: dagger.File,
+    database: dagger.File,
+    base: dagger.Container | None = None,
+    fail_on: Severity | None = None,
+) -> str:
+    """The report's title and table; a ScanError holding them when --fail-on refuses a fixable finding.
+
+    base, when known (our own image's), tells the base image's packages from the ones added on top.
+    """
+    report = await grype_report(client, image, grype, database, name=name)
+    layout = Layout(base_packages=await debian_packages(base), runner_roots=RUNNER_ROOTS)
+    found = findings(report, layout)
+    text = render(name, database_built(report), found)
+    refused = blocking(found, fail_on)
+    if refused:
+        worst = ", ".join(sorted({f.vulnerability for f in refused}))
+        msg = (
+            f"fail_on {fail_on.value if fail_on else ''}: {len(refused)} vulnerabilities at or above it have a fix "
+            f"({worst}); rebuild on the fixed versions (a new base, bump), or raise --fail-on\n\n{text}"
+        )
+        raise ScanError(msg)
+    return text

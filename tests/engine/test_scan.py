@@ -1,0 +1,123 @@
+"""scan: the real grype on real images, against a database built from advisories written here.
+
+The advisories name packages the images really hold: sudo, which the hosted
+layout adds (fixed in a version above the installed one), and tar, which the
+base image carries (no fix yet). A third names a package no image holds.
+"""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+from pathlib import Path
+
+import dagger
+import pytest
+
+from pipelines.audit.findings import NO_FIX, Severity, Where, parse_severity
+from pipelines.audit.scan import scan_table
+from pipelines.image.base import base_container
+from pipelines.image.build import build
+from pipelines.shared.contract import Layout
+from pipelines.shared.errors import InvalidSpecError, ScanError
+from pipelines.shared.pins import GRYPE_INSTALL
+from tests.engine import vulnerability_db
+from tests.engine.fixtures import ReleaseMirror
+from tests.engine.test_dagger_call import dagger as dagger_cli
+from tests.engine.test_dagger_call import local_settings
+from tests.engine.test_pipeline import make_spec
+from tests.engine.vulnerability_db import Advisory
+from tests.tools import found_or_stop
+
+pytestmark = pytest.mark.anyio
+
+FIXED = Advisory("CVE-2099-0001", "sudo", "99:1.0-1", "High")  # above any installed sudo: its epoch
+UNFIXED = Advisory("CVE-2099-0002", "tar", "", "Critical")
+ELSEWHERE = Advisory("CVE-2099-0003", "no-such-package", "1.0-1", "Critical")
+
+
+@pytest.fixture(scope="module")
+def grype_path() -> str:
+    reason = f"grype not found on PATH; install it with: {GRYPE_INSTALL} (.ci/run does)"
+    return found_or_stop(shutil.which("grype"), reason, skipping="scan tests")
+
+
+@pytest.fixture(scope="module")
+def database(tools_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return vulnerability_db.database(tools_cache, tmp_path_factory.mktemp("grype-db"), [FIXED, UNFIXED, ELSEWHERE])
+
+
+async def test_our_image_lists_each_known_vulnerability_where_it_sits_and_the_gate_counts_fixable_ones(
+    dag: dagger.Client, mirror: ReleaseMirror, base_image: str, grype_path: str, database: Path
+) -> None:
+    spec = make_spec(mirror, base_image, "amd64", Layout.HOSTED)
+    image, base = await build(dag, spec), base_container(dag, spec.base_image, spec.platform)
+    grype, db = dag.host().file(grype_path), dag.host().file(str(database))
+
+    table = await scan_table(dag, image, name=spec.name, grype=grype, database=db, base=base)
+
+    sudo = await image.with_exec(["dpkg-query", "-W", "-f", "${Version}", "sudo"]).stdout()
+    tar = await image.with_exec(["dpkg-query", "-W", "-f", "${Version}", "tar"]).stdout()
+    lines = table.splitlines()
+    assert lines[0].startswith(f"scan {spec.name} (vulnerability database built 20"), table
+    assert lines[0].endswith("2 known vulnerabilities, 1 with a fix"), table
+    assert lines[4:] == [
+        f"| tar | {tar} | {UNFIXED.cve} | Critical | {NO_FIX} | {Where.BASE.value} |",
+        f"| sudo | {sudo} | {FIXED.cve} | High | {FIXED.fixed_in} | {Where.ADDED.value} |",
+    ], table
+
+    # The gate: a fixable High refuses at high, the unfixable Critical never does.
+    assert await scan_table(dag, image, name=spec.name, grype=grype, database=db, fail_on=Severity.CRITICAL)
+    with pytest.raises(ScanError) as caught:
+        await scan_table(dag, image, name=spec.name, grype=grype, database=db, fail_on=Severity.HIGH)
+    said = str(caught.value)
+    assert said.startswith(f"scan: fail_on high: 1 vulnerabilities at or above it have a fix ({FIXED.cve})"), said
+    assert f"| sudo | {sudo} | {FIXED.cve} |" in said  # the table comes with the refusal
+
+    # An image without the fixable package passes the same gate: the base alone.
+    alone = await scan_table(dag, base, name="the base", grype=grype, database=db, fail_on=Severity.HIGH)
+    assert "1 known vulnerability, 0 with a fix" in alone
+    assert f"| tar | {tar} | {UNFIXED.cve} | Critical | {NO_FIX} | {Where.SYSTEM.value} |" in alone
+
+
+async def test_a_database_too_old_or_not_a_database_is_an_error_never_a_clean_report(
+    dag: dagger.Client, base_image: str, grype_path: str, tools_cache: Path, tmp_path: Path
+) -> None:
+    base = base_container(dag, base_image, "linux/amd64")
+    grype = dag.host().file(grype_path)
+    month_ago = datetime.datetime.now(tz=datetime.UTC) - datetime.timedelta(days=30)
+    old = vulnerability_db.database(tools_cache, tmp_path / "old", [UNFIXED], built=month_ago)
+    with pytest.raises(ScanError) as caught:
+        await scan_table(dag, base, name="the base", grype=grype, database=dag.host().file(str(old)))
+    said = str(caught.value)
+    assert said.startswith('scan: grype_db "vulnerability.db": expected a database younger than grype'), said
+    assert "the vulnerability database was built 4 weeks ago (max allowed age is 5 days)" in said, said
+    assert "pass a newer one" in said
+
+    not_db = dag.directory().with_new_file("vulnerability.db", "not a database\n").file("vulnerability.db")
+    with pytest.raises(ScanError) as caught:
+        await scan_table(dag, base, name="the base", grype=grype, database=not_db)
+    said = str(caught.value)
+    assert said.startswith('scan: grype_db "vulnerability.db": expected a grype vulnerability database'), said
+
+
+def test_a_gate_that_is_not_a_severity_is_refused_naming_the_words() -> None:
+    with pytest.raises(InvalidSpecError) as caught:
+        parse_severity("severe", name="fail_on")
+    assert str(caught.value) == 'spec: fail_on "severe": expected one of critical, high, medium, low, negligible'
+    assert parse_severity("HIGH", name="fail_on") is Severity.HIGH
+
+
+async def test_dagger_call_scan_fails_on_a_fixable_vulnerability_and_shows_the_table(
+    mirror: ReleaseMirror, base_image: str, grype_path: str, database: Path
+) -> None:
+    """The front door, as the README gives it, the database as an archive: exit 1, the refusal and the table."""
+    settings = local_settings(mirror, base_image)
+    packed = vulnerability_db.archive(database)
+    done = await dagger_cli(
+        "call", *settings, "scan", "--grype", grype_path, "--grype-db", str(packed), "--fail-on", "high"
+    )
+    assert done.returncode == 1, done
+    assert f"fail_on high: 1 vulnerabilities at or above it have a fix ({FIXED.cve})" in done.stderr, done.stderr
+    assert f"| {FIXED.cve} | High | {FIXED.fixed_in} | {Where.ADDED.value} |" in done.stderr
+    assert "Traceback" not in done.stderr
