@@ -161,8 +161,8 @@ def positive_seconds(value: str) -> float:
 # nothing; it checks that version's label, and the shared --source-url would
 # read as its --source) and check none (it checks an image from a registry).
 SETTINGS_TAKEN: dict[str, tuple[str, ...]] = {"merge": ("runner_version",), "check": ()}
-# A Container exists only inside Dagger: check takes --image here, not --container.
-MODULE_ONLY_PARAMETERS: dict[str, tuple[str, ...]] = {"check": ("container",)}
+# A Container exists only inside Dagger: check and scan take --image here, not --container.
+MODULE_ONLY_PARAMETERS: dict[str, tuple[str, ...]] = {"check": ("container",), "scan": ("container",)}
 
 
 def functions() -> list[str]:

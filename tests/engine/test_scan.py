@@ -23,6 +23,7 @@ from pipelines.shared.errors import InvalidSpecError, ScanError
 from pipelines.shared.pins import GRYPE_INSTALL
 from tests.engine import vulnerability_db
 from tests.engine.fixtures import ReleaseMirror
+from tests.engine.test_check import client_mode
 from tests.engine.test_dagger_call import dagger as dagger_cli
 from tests.engine.test_dagger_call import local_settings
 from tests.engine.test_pipeline import make_spec
@@ -121,3 +122,17 @@ async def test_dagger_call_scan_fails_on_a_fixable_vulnerability_and_shows_the_t
     assert f"fail_on high: 1 vulnerabilities at or above it have a fix ({FIXED.cve})" in done.stderr, done.stderr
     assert f"| {FIXED.cve} | High | {FIXED.fixed_in} | {Where.ADDED.value} |" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_client_mode_scans_an_image_by_reference_and_the_gate_lets_an_unfixable_one_pass(
+    base_image: str, grype_path: str, database: Path
+) -> None:
+    """The other front door: `python -m pipelines scan --image REF`, the base image from the local registry."""
+    gate = ["--fail-on", "critical"]  # its only finding is Critical with no fix: it passes
+    done = await client_mode("scan", "--image", base_image, "--grype", grype_path, "--grype-db", str(database), *gate)
+    out = done.stdout.decode()
+    assert done.returncode == 0, done
+    assert out.startswith(f"scan {base_image} (linux/amd64) (vulnerability database built 20"), out
+    assert "1 known vulnerability, 0 with a fix" in out
+    assert "\n| tar | " in out, out
+    assert f"| {UNFIXED.cve} | Critical | {NO_FIX} | {Where.SYSTEM.value} |" in out, out
