@@ -114,11 +114,12 @@ async def scan_table(
     found = findings(report, layout)
     text = render(name, database_built(report), found)
     refused = blocking(found, fail_on)
-    if refused:
-        worst = ", ".join(sorted({f.vulnerability for f in refused}))
+    if fail_on is not None and refused:
+        ids = ", ".join(sorted({f.vulnerability for f in refused}))
+        have = "1 vulnerability at or above it has" if len(refused) == 1 else f"{len(refused)} at or above it have"
         msg = (
-            f"fail_on {fail_on.value if fail_on else ''}: {len(refused)} vulnerabilities at or above it have a fix "
-            f"({worst}); rebuild on the fixed versions (a new base, bump), or raise --fail-on\n\n{text}"
+            f"fail_on {fail_on.value}: {have} a fix ({ids}); rebuild on the fixed versions (a new base, bump), "
+            f"or raise --fail-on\n\n{text}"
         )
         raise ScanError(msg)
     return text

@@ -27,7 +27,7 @@ from tests.engine.test_check import client_mode
 from tests.engine.test_dagger_call import dagger as dagger_cli
 from tests.engine.test_dagger_call import local_settings
 from tests.engine.test_pipeline import make_spec
-from tests.engine.vulnerability_db import Advisory
+from tests.engine.vulnerability_db import Advisory, NpmAdvisory
 from tests.tools import found_or_stop
 
 pytestmark = pytest.mark.anyio
@@ -35,6 +35,9 @@ pytestmark = pytest.mark.anyio
 FIXED = Advisory("CVE-2099-0001", "sudo", "99:1.0-1", "High")  # above any installed sudo: its epoch
 UNFIXED = Advisory("CVE-2099-0002", "tar", "", "Critical")
 ELSEWHERE = Advisory("CVE-2099-0003", "no-such-package", "1.0-1", "Critical")
+# npm's tar, which the runner's own Node.js bundles (as actions/runner#4620 reports of a real one).
+BUNDLED = NpmAdvisory("GHSA-test-0000-0001", "tar", "< 6.2.1", "6.2.1", "Medium")
+BUNDLED_AT = "externals/node20/lib/node_modules/npm/node_modules/tar/package.json"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +48,9 @@ def grype_path() -> str:
 
 @pytest.fixture(scope="module")
 def database(tools_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return vulnerability_db.database(tools_cache, tmp_path_factory.mktemp("grype-db"), [FIXED, UNFIXED, ELSEWHERE])
+    return vulnerability_db.database(
+        tools_cache, tmp_path_factory.mktemp("grype-db"), [FIXED, UNFIXED, ELSEWHERE, BUNDLED]
+    )
 
 
 async def test_our_image_lists_each_known_vulnerability_where_it_sits_and_the_gate_counts_fixable_ones(
@@ -54,17 +59,20 @@ async def test_our_image_lists_each_known_vulnerability_where_it_sits_and_the_ga
     spec = make_spec(mirror, base_image, "amd64", Layout.HOSTED)
     image, base = await build(dag, spec), base_container(dag, spec.base_image, spec.platform)
     grype, db = dag.host().file(grype_path), dag.host().file(str(database))
+    # The fixture runner bundles no npm packages; a real one does, under its node's lib/node_modules.
+    bundled = image.with_new_file(f"/home/runner/{BUNDLED_AT}", '{"name": "tar", "version": "6.1.0"}\n')
 
-    table = await scan_table(dag, image, name=spec.name, grype=grype, database=db, base=base)
+    table = await scan_table(dag, bundled, name=spec.name, grype=grype, database=db, base=base)
 
     sudo = await image.with_exec(["dpkg-query", "-W", "-f", "${Version}", "sudo"]).stdout()
     tar = await image.with_exec(["dpkg-query", "-W", "-f", "${Version}", "tar"]).stdout()
     lines = table.splitlines()
     assert lines[0].startswith(f"scan {spec.name} (vulnerability database built 20"), table
-    assert lines[0].endswith("2 known vulnerabilities, 1 with a fix"), table
+    assert lines[0].endswith("3 known vulnerabilities, 2 with a fix"), table
     assert lines[4:] == [
         f"| tar | {tar} | {UNFIXED.cve} | Critical | {NO_FIX} | {Where.BASE.value} |",
         f"| sudo | {sudo} | {FIXED.cve} | High | {FIXED.fixed_in} | {Where.ADDED.value} |",
+        f"| tar | 6.1.0 | {BUNDLED.ghsa} | Medium | {BUNDLED.fixed_in} | {Where.RUNNER.value} |",
     ], table
 
     # The gate: a fixable High refuses at high, the unfixable Critical never does.
@@ -72,7 +80,7 @@ async def test_our_image_lists_each_known_vulnerability_where_it_sits_and_the_ga
     with pytest.raises(ScanError) as caught:
         await scan_table(dag, image, name=spec.name, grype=grype, database=db, fail_on=Severity.HIGH)
     said = str(caught.value)
-    assert said.startswith(f"scan: fail_on high: 1 vulnerabilities at or above it have a fix ({FIXED.cve})"), said
+    assert said.startswith(f"scan: fail_on high: 1 vulnerability at or above it has a fix ({FIXED.cve})"), said
     assert f"| sudo | {sudo} | {FIXED.cve} |" in said  # the table comes with the refusal
 
     # An image without the fixable package passes the same gate: the base alone.
@@ -119,7 +127,7 @@ async def test_dagger_call_scan_fails_on_a_fixable_vulnerability_and_shows_the_t
         "call", *settings, "scan", "--grype", grype_path, "--grype-db", str(packed), "--fail-on", "high"
     )
     assert done.returncode == 1, done
-    assert f"fail_on high: 1 vulnerabilities at or above it have a fix ({FIXED.cve})" in done.stderr, done.stderr
+    assert f"fail_on high: 1 vulnerability at or above it has a fix ({FIXED.cve})" in done.stderr, done.stderr
     assert f"| {FIXED.cve} | High | {FIXED.fixed_in} | {Where.ADDED.value} |" in done.stderr
     assert "Traceback" not in done.stderr
 
