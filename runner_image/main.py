@@ -22,12 +22,13 @@ from pipelines.current.look_up import Sources, look_up
 from pipelines.image.base import base_container
 from pipelines.image.build import build
 from pipelines.network.checksums import resolve_checksums
+from pipelines.network.vulnerability_db import latest_database
 from pipelines.release.merge import merge
 from pipelines.release.sbom import SBOM_NAME, sbom
 from pipelines.release.smoke import smoke_test
 from pipelines.release.tested import build_and_test_all, release, report
 from pipelines.shared.contract import Layout
-from pipelines.shared.defaults import Arch
+from pipelines.shared.defaults import GRYPE_DB_URL, Arch
 from pipelines.shared.errors import ScanError
 from pipelines.shared.pins import GRYPE_INSTALL, PINS_FILE, PINS_PATH, SYFT_INSTALL
 from pipelines.shared.pins import parse as parse_pins
@@ -139,11 +140,12 @@ class RunnerImage(Settings):
         self,
         grype: Annotated[dagger.File, Doc(f"A static grype binary for the engine's platform ({GRYPE_INSTALL})")],
         grype_db: Annotated[
-            dagger.File,
-            Doc(
-                "grype's vulnerability database: the archive its listing serves (grype db list), or a vulnerability.db"
-            ),
-        ],
+            dagger.File | None,
+            Doc("grype's database to use instead of the newest: a vulnerability.db, or an archive its listing serves"),
+        ] = None,
+        grype_db_url: Annotated[
+            str, Doc("Where grype's database listing is (<url>/v6/latest.json), or a mirror of it")
+        ] = GRYPE_DB_URL,
         # A str, not Severity | None: Dagger 0.21.8 refuses to load a module with an optional enum
         # argument whose default is None ("failed to patch module: enum name \"\" not found").
         fail_on: Annotated[
@@ -162,6 +164,7 @@ class RunnerImage(Settings):
         """The image's known vulnerabilities (ours by default), found by grype: a table, and a gate on fixable ones."""
         with self.handled():
             gate = parse_severity(fail_on, name="fail_on")  # refused before anything is built or pulled
+            db_url = valid_base_url("grype_db_url", grype_db_url)
             base = None
             if image is None and container is None:
                 (spec,) = await self.specs([arch], [layout])
@@ -177,7 +180,8 @@ class RunnerImage(Settings):
                     password=password,
                     error=ScanError,
                 )
-            return await scan_table(dag, ctr, name=name, grype=grype, database=grype_db, base=base, fail_on=gate)
+            database = grype_db or await latest_database(dag, db_url)
+            return await scan_table(dag, ctr, name=name, grype=grype, database=database, base=base, fail_on=gate)
 
     @dagger.function(cache=EVERY_CALL_RUNS)
     async def merge(

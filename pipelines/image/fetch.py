@@ -1,23 +1,17 @@
 """Get the runner and hooks archives, and verify them before anything unpacks them.
 
-How bytes are hashed (read in the 0.21.8 engine, core/file.go): with
-``exclude_metadata=True``, ``File.digest`` hashes the content with SHA-256 and
-then returns ``digest.FromBytes(sum)``, the SHA-256 *of the 32-byte sum*. So
-the engine's answer for content with SHA-256 ``S`` is ``sha256(bytes.fromhex(S))``
-(see ``engine_digest``). Without ``exclude_metadata`` it is BuildKit's content
-hash, which mixes in file metadata and is useless here. Dagger documents the
-format as unstable between releases, so the plain ``sha256:S`` is accepted too.
+The engine's digest of a download is compared with the expected SHA-256 by
+pipelines/network/download.py's ``digest_matches`` (what the engine's digest is).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 import dagger
 
 from pipelines.network.checksums import Asset, hooks_download, hooks_novolume_download, runner_download, select_checksum
-from pipelines.network.download import DownloadPolicy, GaveUp, current_policy, with_retries
+from pipelines.network.download import DownloadPolicy, GaveUp, current_policy, digest_matches, with_retries
 from pipelines.shared.errors import ChecksumError, DownloadError, check_the_way, reached_nothing
 from pipelines.shared.spec import RunnerSpec
 
@@ -25,16 +19,6 @@ logger = logging.getLogger(__name__)
 
 SMALL_BODY = 1024  # bytes; a runner tarball is ~100 MB, an error page a few bytes
 HASH_PATH = "/tmp/runner-image-asset"  # noqa: S108 - path inside a throwaway container
-
-
-def engine_digest(sha256_hex: str) -> str:
-    """What ``File.digest(exclude_metadata=True)`` answers in Dagger 0.21.8 for this content sum."""
-    return "sha256:" + hashlib.sha256(bytes.fromhex(sha256_hex)).hexdigest()
-
-
-def digest_matches(found: str, sha256_hex: str) -> bool:
-    """Whether an engine digest is that of content with SHA-256 ``sha256_hex``."""
-    return found in {engine_digest(sha256_hex), f"sha256:{sha256_hex}"}
 
 
 def source(asset: Asset, *, local: bool) -> str:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator
@@ -165,3 +166,18 @@ def download_policy(policy: DownloadPolicy) -> Iterator[DownloadPolicy]:
         yield policy
     finally:
         _POLICY.reset(token)
+
+
+# How the engine hashes a download (read in the 0.21.8 engine, core/file.go): with
+# exclude_metadata=True, File.digest hashes the content with SHA-256, then returns
+# digest.FromBytes(sum), the SHA-256 *of the 32-byte sum*. Without exclude_metadata it is
+# BuildKit's content hash, which mixes in file metadata and is useless here. Dagger documents
+# the format as unstable between releases, so the plain sha256:S is accepted too.
+def engine_digest(sha256_hex: str) -> str:
+    """What ``File.digest(exclude_metadata=True)`` answers in Dagger 0.21.8 for this content sum."""
+    return "sha256:" + hashlib.sha256(bytes.fromhex(sha256_hex)).hexdigest()
+
+
+def digest_matches(found: str, sha256_hex: str) -> bool:
+    """Whether an engine digest is that of content with SHA-256 ``sha256_hex``."""
+    return found in {engine_digest(sha256_hex), f"sha256:{sha256_hex}"}

@@ -17,6 +17,7 @@ import dagger
 RUNNER_BASE_URL = "https://github.com/actions/runner/releases/download"
 HOOKS_BASE_URL = "https://github.com/actions/runner-container-hooks/releases/download"
 GITHUB_API_URL = "https://api.github.com"
+GRYPE_DB_URL = "https://grype.anchore.io/databases"  # grype's own default: where its listing is
 DEFAULT_ARCH = "amd64"
 DOCKER_APT_URL = "https://download.docker.com/linux"
 DOCKER_KEY_FINGERPRINT = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"  # Docker's release key

@@ -21,6 +21,7 @@ UNREACHABLE = {
     "api": f"http://{NOWHERE}",
     "downloads": f"http://{NOWHERE}/releases",
     "apt": f"http://{NOWHERE}/docker",
+    "vulndb": f"http://{NOWHERE}/databases",
 }
 THINGS = {
     "base": "the base image's registry",
@@ -28,6 +29,7 @@ THINGS = {
     "api": "the GitHub API",
     "downloads": "the download host",
     "apt": "Docker's apt repository",
+    "vulndb": "grype's database host",
 }
 FUNCTIONS = ("build", "smoke-test", "ci", "publish", "merge", "sbom", "scan", "check", "updates", "bump")
 
@@ -39,6 +41,7 @@ TODO = {
     "api": ("--runner-checksum ARCH=<SHA-256>", "check that address and that the engine", "--github-api-url"),
     "downloads": ("base-url, and that the engine can reach it",),  # --runner-base-url or --hooks-base-url
     "apt": ("--docker-apt-url", "check that address and that the engine", "--docker-apt-repo"),
+    "vulndb": ("Check --grype-db-url, and that the engine can reach it",),
 }
 
 
@@ -70,6 +73,7 @@ CELLS = (
     Cell("merge", "registry", ("merge:",)),
     Cell("check", "registry", ("check:",)),
     Cell("scan", "registry", ("scan:",)),  # --image
+    Cell("scan", "vulndb", ("scan:",)),
     *(Cell(f, "base", BASE_STAGES) for f in ("updates", "bump")),
     *(Cell(f, "api", ("upstream:",)) for f in ("updates", "bump")),
     *(Cell(f, "apt", ("upstream:",)) for f in ("updates", "bump")),
@@ -81,6 +85,7 @@ CANNOT = {
     **{(f, thing): "reads only the registry its images are in" for f in ("merge", "check") for thing in THINGS},
     **{(f, "downloads"): "downloads no release asset" for f in ("updates", "bump")},
     **{(f, "registry"): "publishes nothing" for f in ("updates", "bump")},
+    **{(f, "vulndb"): "reads no vulnerability database" for f in FUNCTIONS if f != "scan"},
 }
 CANNOT = {key: why for key, why in CANNOT.items() if key not in {(c.function, c.thing) for c in CELLS}}
 

@@ -22,9 +22,9 @@ import dagger
 import pytest
 
 from pipelines.image.docker_repo import DockerRepo, download_key
-from pipelines.image.fetch import digest_matches, fetch_asset
+from pipelines.image.fetch import fetch_asset
 from pipelines.network.checksums import runner_download
-from pipelines.network.download import DownloadPolicy, download_policy
+from pipelines.network.download import DownloadPolicy, digest_matches, download_policy
 from pipelines.network.published import fetch_release_digests
 from pipelines.release.tested import release
 from pipelines.shared.contract import Layout

@@ -46,6 +46,7 @@ def build_settings(cell: Cell, mirror: ReleaseMirror, base_image: str) -> list[s
         "downloads": ["--runner-base-url", f"{nowhere}/runner", "--hooks-base-url", f"{nowhere}/hooks"],
         "apt": ["--docker-cli=true", "--docker-apt-url", nowhere],
         "registry": [],
+        "vulndb": [],  # the image builds; the database is what cannot be had
     }[cell.thing]
     return [*local_settings(mirror, base_image), *more]
 
@@ -65,10 +66,12 @@ def command(cell: Cell, ctx: dict, out: Path) -> list[str]:
         return ["merge", *sources, f"--address={registry}/fault-matrix/merge:1"]
     if f == "check":
         return ["check", "--image", UNREACHABLE["registry"]]
-    # scan's grype never runs: the build (or the pull of --image) meets the fault first.
+    # scan's grype never runs: the build, the pull of --image or the read of the database meets the fault first.
     scan = ["scan", "--grype", ctx["grype"], "--grype-db", ctx["grype"]]
     if cell.id == "scan-registry":
         return [*scan, "--image", UNREACHABLE["registry"]]
+    if cell.id == "scan-vulndb":
+        scan = ["scan", "--grype", ctx["grype"], "--grype-db-url", UNREACHABLE["vulndb"]]
     args = {
         "build": ["build", "export", "--path", str(out)],
         "smoke-test": ["smoke-test"],

@@ -18,11 +18,12 @@ from pipelines.audit.findings import NO_FIX, Severity, Where, parse_severity
 from pipelines.audit.scan import scan_table
 from pipelines.image.base import base_container
 from pipelines.image.build import build
+from pipelines.network.vulnerability_db import latest_database
 from pipelines.shared.contract import Layout
 from pipelines.shared.errors import InvalidSpecError, ScanError
 from pipelines.shared.pins import GRYPE_INSTALL
 from tests.engine import vulnerability_db
-from tests.engine.fixtures import ReleaseMirror
+from tests.engine.fixtures import FileServer, ReleaseMirror
 from tests.engine.test_check import client_mode
 from tests.engine.test_dagger_call import dagger as dagger_cli
 from tests.engine.test_dagger_call import local_settings
@@ -118,14 +119,15 @@ def test_a_gate_that_is_not_a_severity_is_refused_naming_the_words() -> None:
 
 
 async def test_dagger_call_scan_fails_on_a_fixable_vulnerability_and_shows_the_table(
-    mirror: ReleaseMirror, base_image: str, grype_path: str, database: Path
+    mirror: ReleaseMirror, base_image: str, grype_path: str, database: Path, tmp_path: Path
 ) -> None:
-    """The front door, as the README gives it, the database as an archive: exit 1, the refusal and the table."""
+    """The front door, as the README gives it: the database read from its listing, as grype reads it (a local
+    host standing in for grype's); exit 1, the refusal and the table."""
     settings = local_settings(mirror, base_image)
-    packed = vulnerability_db.archive(database)
-    done = await dagger_cli(
-        "call", *settings, "scan", "--grype", grype_path, "--grype-db", str(packed), "--fail-on", "high"
-    )
+    with FileServer(vulnerability_db.listing(tmp_path / "databases", database)) as host:
+        done = await dagger_cli(
+            "call", *settings, "scan", "--grype", grype_path, "--grype-db-url", host.url, "--fail-on", "high"
+        )
     assert done.returncode == 1, done
     assert f"fail_on high: 1 vulnerability at or above it has a fix ({FIXED.cve})" in done.stderr, done.stderr
     assert f"| {FIXED.cve} | High | {FIXED.fixed_in} | {Where.ADDED.value} |" in done.stderr
@@ -144,3 +146,22 @@ async def test_client_mode_scans_an_image_by_reference_and_the_gate_lets_an_unfi
     assert "1 known vulnerability, 0 with a fix" in out
     assert "\n| tar | " in out, out
     assert f"| {UNFIXED.cve} | Critical | {NO_FIX} | {Where.SYSTEM.value} |" in out, out
+
+
+async def test_the_listings_archive_is_verified_and_an_archive_as_grype_db_is_read(
+    dag: dagger.Client, base_image: str, grype_path: str, database: Path, tmp_path: Path
+) -> None:
+    """An archive whose bytes are not the listing's checksum is refused before grype sees it; the archive itself,
+    passed as --grype-db, scans as the vulnerability.db does."""
+    wrong = "sha256:" + "0" * 64
+    root = vulnerability_db.listing(tmp_path / "bad", database, checksum=wrong)
+    with FileServer(root) as host, pytest.raises(ScanError) as caught:
+        await latest_database(dag, host.url)
+    said = str(caught.value)
+    assert said.startswith(f"scan: {host.url}/v6/vulnerability-db_v6.1.10_test.tar.gz: expected SHA-256 {'0' * 64}")
+    assert f"(the checksum {host.url}/v6/latest.json gives)" in said, said
+
+    base = base_container(dag, base_image, "linux/amd64")
+    packed = dag.host().file(str(vulnerability_db.archive(database)))
+    table = await scan_table(dag, base, name="the base", grype=dag.host().file(grype_path), database=packed)
+    assert "1 known vulnerability, 0 with a fix" in table, table

@@ -5,15 +5,14 @@ from __future__ import annotations
 import hashlib
 
 from pipelines.image.fetch import (
-    digest_matches,
     download_error_message,
-    engine_digest,
     hooks_download,
     hooks_novolume_download,
     mismatch_message,
     runner_download,
     source,
 )
+from pipelines.network.download import digest_matches, engine_digest
 from pipelines.shared.pins import PINS
 from pipelines.shared.spec import RunnerSpec
 
