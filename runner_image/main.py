@@ -27,10 +27,11 @@ from pipelines.release.merge import merge
 from pipelines.release.sbom import SBOM_NAME, sbom
 from pipelines.release.smoke import smoke_test
 from pipelines.release.tested import build_and_test_all, release, report
+from pipelines.release.tools import GRYPE, official_tool
 from pipelines.shared.contract import Layout
 from pipelines.shared.defaults import GRYPE_DB_URL, Arch
 from pipelines.shared.errors import ScanError
-from pipelines.shared.pins import GRYPE_INSTALL, PINS_FILE, PINS_PATH, SYFT_INSTALL
+from pipelines.shared.pins import PINS_FILE, PINS_PATH, SYFT_INSTALL
 from pipelines.shared.pins import parse as parse_pins
 from pipelines.shared.reference import parse_reference
 from pipelines.shared.validators import valid_base_url, valid_version
@@ -138,7 +139,13 @@ class RunnerImage(Settings):
     @dagger.function(cache=EVERY_CALL_RUNS)
     async def scan(
         self,
-        grype: Annotated[dagger.File, Doc(f"A static grype binary for the engine's platform ({GRYPE_INSTALL})")],
+        grype: Annotated[
+            dagger.File | None,
+            Doc("A grype binary for the engine's platform, instead of the pinned release's (air-gapped)"),
+        ] = None,
+        grype_base_url: Annotated[
+            str, Doc("Where grype's release assets are downloaded from (a mirror of it works)")
+        ] = GRYPE.base_url,
         grype_db: Annotated[
             dagger.File | None,
             Doc("grype's database to use instead of the newest: a vulnerability.db, or an archive its listing serves"),
@@ -165,6 +172,7 @@ class RunnerImage(Settings):
         with self.handled():
             gate = parse_severity(fail_on, name="fail_on")  # refused before anything is built or pulled
             db_url = valid_base_url("grype_db_url", grype_db_url)
+            grype_url = valid_base_url("grype_base_url", grype_base_url)
             base = None
             if image is None and container is None:
                 (spec,) = await self.specs([arch], [layout])
@@ -181,6 +189,14 @@ class RunnerImage(Settings):
                     error=ScanError,
                 )
             database = grype_db or await latest_database(dag, db_url)
+            grype = grype or await official_tool(
+                dag,
+                GRYPE,
+                base_image=str(parse_reference(self.base_image, name="base_image")),
+                base_url=grype_url,
+                api_url=valid_base_url("github_api_url", self.github_api_url),
+                error=ScanError,
+            )
             return await scan_table(dag, ctr, name=name, grype=grype, database=database, base=base, fail_on=gate)
 
     @dagger.function(cache=EVERY_CALL_RUNS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagger
@@ -19,11 +20,13 @@ from pipelines.audit.scan import scan_table
 from pipelines.image.base import base_container
 from pipelines.image.build import build
 from pipelines.network.vulnerability_db import latest_database
+from pipelines.release.tools import GRYPE, official_tool
 from pipelines.shared.contract import Layout
 from pipelines.shared.errors import InvalidSpecError, ScanError
 from pipelines.shared.pins import GRYPE_INSTALL
 from tests.engine import vulnerability_db
-from tests.engine.fixtures import FileServer, ReleaseMirror
+from tests.engine.fake_upstream import FakeUpstream, json_answer
+from tests.engine.fixtures import FileServer, ReleaseMirror, sha256
 from tests.engine.test_check import client_mode
 from tests.engine.test_dagger_call import dagger as dagger_cli
 from tests.engine.test_dagger_call import local_settings
@@ -118,15 +121,30 @@ def test_a_gate_that_is_not_a_severity_is_refused_naming_the_words() -> None:
     assert parse_severity("HIGH", name="fail_on") is Severity.HIGH
 
 
+@pytest.fixture(scope="module")
+def grype_release(tools_cache: Path, grype_path: str) -> Iterator[FakeUpstream]:
+    """GitHub standing in: grype's release asset for amd64 (the grype built here, packed as goreleaser packs it)
+    under its download path, and its digest in the releases API, as GitHub publishes them."""
+    asset = GRYPE.asset("amd64")
+    packed = vulnerability_db.release_asset(tools_cache, Path(grype_path), asset).read_bytes()
+    with FakeUpstream() as github:
+        github.put(f"/anchore/grype/releases/download/v{GRYPE.version}/{asset}", packed)
+        release = {"tag_name": f"v{GRYPE.version}", "assets": [{"name": asset, "digest": f"sha256:{sha256(packed)}"}]}
+        github.put(f"/api/repos/anchore/grype/releases/tags/v{GRYPE.version}", json_answer(release))
+        yield github
+
+
 async def test_dagger_call_scan_fails_on_a_fixable_vulnerability_and_shows_the_table(
-    mirror: ReleaseMirror, base_image: str, grype_path: str, database: Path, tmp_path: Path
+    mirror: ReleaseMirror, base_image: str, database: Path, grype_release: FakeUpstream, tmp_path: Path
 ) -> None:
-    """The front door, as the README gives it: the database read from its listing, as grype reads it (a local
-    host standing in for grype's); exit 1, the refusal and the table."""
-    settings = local_settings(mirror, base_image)
+    """The front door, as the README gives it: no tool or database passed. grype comes from its release asset,
+    verified against the digest GitHub's API gives, the database from its listing (local hosts standing in for
+    GitHub and grype's); exit 1, the refusal and the table."""
+    settings = [*local_settings(mirror, base_image), "--github-api-url", grype_release.api]
+    grype_base = f"{grype_release.url}/anchore/grype/releases/download"
     with FileServer(vulnerability_db.listing(tmp_path / "databases", database)) as host:
         done = await dagger_cli(
-            "call", *settings, "scan", "--grype", grype_path, "--grype-db-url", host.url, "--fail-on", "high"
+            "call", *settings, "scan", "--grype-base-url", grype_base, "--grype-db-url", host.url, "--fail-on", "high"
         )
     assert done.returncode == 1, done
     assert f"fail_on high: 1 vulnerability at or above it has a fix ({FIXED.cve})" in done.stderr, done.stderr
@@ -165,3 +183,20 @@ async def test_the_listings_archive_is_verified_and_an_archive_as_grype_db_is_re
     packed = dag.host().file(str(vulnerability_db.archive(database)))
     table = await scan_table(dag, base, name="the base", grype=dag.host().file(grype_path), database=packed)
     assert "1 known vulnerability, 0 with a fix" in table, table
+
+
+async def test_a_release_asset_that_is_not_what_github_publishes_is_refused(
+    dag: dagger.Client, base_image: str, grype_release: FakeUpstream
+) -> None:
+    """The mirror serves other bytes than the digest GitHub's API gives: refused before anything runs."""
+    asset = GRYPE.asset("amd64")
+    with FakeUpstream() as mirror:
+        mirror.put(f"/v{GRYPE.version}/{asset}", b"not grype\n")
+        with pytest.raises(ScanError) as caught:
+            await official_tool(
+                dag, GRYPE, base_image=base_image, base_url=mirror.url, api_url=grype_release.api, error=ScanError
+            )
+    said = str(caught.value)
+    assert said.startswith(f"scan: {mirror.url}/v{GRYPE.version}/{asset}: expected SHA-256 "), said
+    assert f"(what GitHub publishes for {asset}), found engine digest sha256:" in said
+    assert "Nothing was run; check --grype-base-url" in said

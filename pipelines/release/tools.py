@@ -1,0 +1,122 @@
+"""The tools scan and sbom run, grype and syft, from their official releases: the pinned version, verified.
+
+Each is a static Go binary in a GitHub release asset of anchore/<tool>,
+``<tool>_<version>_linux_<arch>.tar.gz``, for the engine's own platform (where
+the tool runs). The SHA-256 it must have is the one GitHub's releases API
+publishes for that asset (its digest), read at --github-api-url with the
+settings' token; the download base may be a mirror, whose bytes must match
+it. The archive is unpacked with the base image's tar, on the engine's
+platform; only the binary leaves that container. A binary passed in instead
+(--grype, --syft) is used as given: the air-gapped way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import dagger
+
+from pipelines.network.download import GaveUp, current_policy, digest_matches, with_retries
+from pipelines.network.published import fetch_release_digests
+from pipelines.network.upstream import cause
+from pipelines.shared.defaults import GITHUB_API_URL
+from pipelines.shared.errors import RunnerImageError, UpstreamError, check_the_way, reached_nothing
+from pipelines.shared.pins import PINS
+
+IN = "/in/tool.tar.gz"
+OUT = "/out"
+
+
+@dataclasses.dataclass(frozen=True)
+class Tool:
+    """One of Anchore's tools at one version, and the flags that name it."""
+
+    name: str  # grype, syft
+    version: str
+
+    @property
+    def base_url(self) -> str:
+        return f"https://github.com/anchore/{self.name}/releases/download"
+
+    @property
+    def file_flag(self) -> str:
+        return f"--{self.name}"
+
+    @property
+    def url_flag(self) -> str:
+        return f"--{self.name}-base-url"
+
+    def asset(self, arch: str) -> str:
+        return f"{self.name}_{self.version}_linux_{arch}.tar.gz"
+
+    def url(self, base_url: str, arch: str) -> str:
+        return f"{base_url.rstrip('/')}/v{self.version}/{self.asset(arch)}"
+
+    def release_api(self, api_url: str) -> str:
+        return f"{api_url.rstrip('/')}/repos/anchore/{self.name}/releases/tags/v{self.version}"
+
+
+GRYPE = Tool("grype", PINS.grype_version)
+SYFT = Tool("syft", PINS.syft_version)
+
+
+async def published_sum(client: dagger.Client, tool: Tool, arch: str, api_url: str, error: type[Exception]) -> str:
+    """The SHA-256 GitHub's API publishes for the tool's asset; error (naming what to do) when it cannot be read."""
+    api, asset = tool.release_api(api_url), tool.asset(arch)
+    try:
+        sums = await fetch_release_digests(client, api)
+    except UpstreamError as e:
+        way = check_the_way("--github-api-url") if reached_nothing(str(e)) else "Check --github-api-url and the token"
+        msg = f"{asset}: expected its SHA-256 from {api}, {e.args[0]}. {way}, or pass {tool.file_flag} FILE"
+        raise error(msg) from e
+    if asset not in sums:
+        msg = (
+            f"{asset}: expected {api} to publish its SHA-256 (an asset digest), found sums for "
+            f"{sorted(sums) or 'no asset'}; pass {tool.file_flag} FILE (a {tool.name} binary) instead"
+        )
+        raise error(msg)
+    return sums[asset]
+
+
+async def official_tool(
+    client: dagger.Client,
+    tool: Tool,
+    *,
+    base_image: str,
+    base_url: str,
+    api_url: str = GITHUB_API_URL,
+    error: type[RunnerImageError],
+) -> dagger.File:
+    """The tool's binary for the engine's platform, from its release asset verified against GitHub's sum."""
+    arch = str(await client.default_platform()).split("/")[1]
+    expected = await published_sum(client, tool, arch, api_url, error)
+    url = tool.url(base_url, arch)
+
+    async def attempt() -> tuple[dagger.File, str]:
+        file = client.http(url)
+        return file, await file.digest(exclude_metadata=True)
+
+    try:
+        archive, found = await with_retries(attempt, what=url, policy=current_policy())
+    except (dagger.QueryError, GaveUp) as e:
+        way = check_the_way(tool.url_flag) if reached_nothing(str(e)) else f"check {tool.url_flag}"
+        msg = f"could not read {url}: {cause(e)}. {way}, or pass {tool.file_flag} FILE (a {tool.name} binary)"
+        raise error(msg) from e
+    if not digest_matches(found, expected):
+        msg = (
+            f"{url}: expected SHA-256 {expected} (what GitHub publishes for {tool.asset(arch)}), found engine "
+            f"digest {found}. Nothing was run; check {tool.url_flag} (a mirror must serve the release's bytes)"
+        )
+        raise error(msg)
+    unpacked = (
+        client.container()
+        .from_(base_image)
+        .with_mounted_file(IN, archive)
+        .with_exec(["mkdir", "-p", OUT])
+        .with_exec(["tar", "-xzf", IN, "-C", OUT, tool.name])
+    )
+    try:
+        return await unpacked.file(f"{OUT}/{tool.name}").sync()
+    except dagger.ExecError as e:
+        msg = f"{url}: expected a tar.gz holding {tool.name}, tar exited {e.exit_code}: {e.stderr.strip()[-400:]}"
+        raise error(msg) from e
