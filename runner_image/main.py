@@ -27,11 +27,11 @@ from pipelines.release.merge import merge
 from pipelines.release.sbom import SBOM_NAME, sbom
 from pipelines.release.smoke import smoke_test
 from pipelines.release.tested import build_and_test_all, release, report
-from pipelines.release.tools import GRYPE, official_tool
+from pipelines.release.tools import GRYPE, SYFT
 from pipelines.shared.contract import Layout
 from pipelines.shared.defaults import GRYPE_DB_URL, Arch
-from pipelines.shared.errors import ScanError
-from pipelines.shared.pins import PINS_FILE, PINS_PATH, SYFT_INSTALL
+from pipelines.shared.errors import SbomError, ScanError
+from pipelines.shared.pins import PINS_FILE, PINS_PATH
 from pipelines.shared.pins import parse as parse_pins
 from pipelines.shared.reference import parse_reference
 from pipelines.shared.validators import valid_base_url, valid_version
@@ -76,9 +76,12 @@ class RunnerImage(Settings):
     async def sbom(
         self,
         syft: Annotated[
-            dagger.File,
-            Doc(f"A static syft binary for the engine's platform ({SYFT_INSTALL})"),
-        ],
+            dagger.File | None,
+            Doc("A syft binary for the engine's platform, instead of the pinned release's (air-gapped)"),
+        ] = None,
+        syft_base_url: Annotated[
+            str, Doc("Where syft's release assets are downloaded from (a mirror of it works)")
+        ] = SYFT.base_url,
         arch: ArchArg = Arch.AMD64,
         layout: LayoutArg = Layout.HOSTED,
     ) -> dagger.File:
@@ -87,7 +90,7 @@ class RunnerImage(Settings):
             (one,) = await self.specs([arch], [layout])
             spec = await resolve_checksums(dag, one)
             ctr = await build(dag, spec, self.archives())
-            text = await sbom(dag, spec, ctr, syft)
+            text = await sbom(dag, spec, ctr, await self.tool(SYFT, syft, syft_base_url, SbomError))
             return dag.directory().with_new_file(SBOM_NAME, text).file(SBOM_NAME)
 
     @dagger.function
@@ -189,14 +192,7 @@ class RunnerImage(Settings):
                     error=ScanError,
                 )
             database = grype_db or await latest_database(dag, db_url)
-            grype = grype or await official_tool(
-                dag,
-                GRYPE,
-                base_image=str(parse_reference(self.base_image, name="base_image")),
-                base_url=grype_url,
-                api_url=valid_base_url("github_api_url", self.github_api_url),
-                error=ScanError,
-            )
+            grype = await self.tool(GRYPE, grype, grype_url, ScanError)
             return await scan_table(dag, ctr, name=name, grype=grype, database=database, base=base, fail_on=gate)
 
     @dagger.function(cache=EVERY_CALL_RUNS)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import dagger
-from dagger import Doc, Name
+from dagger import Doc, Name, dag
 
 # The SDK's error for "handled, shown without a traceback" (dagger.mod's
 # Module.call re-raises it as is). dagger-io 0.21.8 exports it under no public
@@ -21,6 +21,7 @@ from dagger.mod._exceptions import FunctionError
 
 from pipelines.image.build import Archives
 from pipelines.network.upstream import github_token
+from pipelines.release.tools import Tool, official_tool
 from pipelines.shared.contract import Layout
 from pipelines.shared.defaults import (
     DOCKER_APT_URL,
@@ -40,8 +41,9 @@ from pipelines.shared.pins import (
     HOOKS_VERSION,
     RUNNER_VERSION,
 )
+from pipelines.shared.reference import parse_reference
 from pipelines.shared.spec import RunnerSpec
-from pipelines.shared.validators import parse_runner_checksums
+from pipelines.shared.validators import parse_runner_checksums, valid_base_url
 from runner_image.arguments import DockerAptRepoArg, HooksArchiveArg, NovolumeArchiveArg, RunnerArchiveArg
 
 
@@ -169,6 +171,21 @@ class Settings:
             source=self.source_url,
             revision=self.revision,
             created=self.created,
+        )
+
+    async def tool(
+        self, tool: Tool, given: dagger.File | None, base_url: str, error: type[RunnerImageError]
+    ) -> dagger.File:
+        """The binary given (--grype, --syft), else the tool's pinned release asset, verified (a plain method)."""
+        if given is not None:
+            return given
+        return await official_tool(
+            dag,
+            tool,
+            base_image=str(parse_reference(self.base_image, name="base_image")),
+            base_url=valid_base_url(tool.url_flag.removeprefix("--").replace("-", "_"), base_url),
+            api_url=valid_base_url("github_api_url", self.github_api_url),
+            error=error,
         )
 
     async def specs(self, arches: list[Arch], layouts: list[Layout]) -> list[RunnerSpec]:

@@ -13,11 +13,16 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime
+import gzip
+import hashlib
 import http.server
 import json
+import tarfile
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 
+from tests.engine import fixtures
 from tests.engine.fixtures import hooks_release_notes, hooks_zip, runner_tarball, sha256
 
 RUNNER_ARCHES = ("x64", "arm64")
@@ -183,3 +188,34 @@ class FakeUpstream:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def release_asset(cache: Path, binary: Path, name: str) -> Path:
+    """binary packed as its release asset name (a tar.gz holding it at the root, as goreleaser packs it), with
+    fixed times so the same binary gives the same bytes; kept in cache by the binary's SHA-256."""
+    digest = hashlib.sha256(binary.read_bytes()).hexdigest()[:12]
+    packed = cache / f"release-{digest}" / name
+    with fixtures.filling(cache):
+        if not packed.exists():
+            packed.parent.mkdir(parents=True, exist_ok=True)
+            info = tarfile.TarInfo(binary.name)
+            info.size, info.mode, info.mtime = binary.stat().st_size, 0o755, 0
+            with (
+                packed.with_suffix(".tmp").open("wb") as raw,
+                gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=1) as gz,
+                tarfile.open(fileobj=gz, mode="w") as tar,
+                binary.open("rb") as data,
+            ):
+                tar.addfile(info, data)
+            packed.with_suffix(".tmp").rename(packed)
+    return packed
+
+
+def serve_tool_release(github: FakeUpstream, cache: Path, name: str, version: str, binary: Path) -> None:
+    """Serve binary as anchore/<name>'s release asset for amd64, and its digest in the releases API, as GitHub
+    does: the asset under /anchore/<name>/releases/download/v<version>/, the release under /api/repos/."""
+    asset = f"{name}_{version}_linux_amd64.tar.gz"
+    packed = release_asset(cache, binary, asset).read_bytes()
+    github.put(f"/anchore/{name}/releases/download/v{version}/{asset}", packed)
+    release = {"tag_name": f"v{version}", "assets": [{"name": asset, "digest": f"sha256:{sha256(packed)}"}]}
+    github.put(f"/api/repos/anchore/{name}/releases/tags/v{version}", json_answer(release))

@@ -25,8 +25,8 @@ from pipelines.shared.contract import Layout
 from pipelines.shared.errors import InvalidSpecError, ScanError
 from pipelines.shared.pins import GRYPE_INSTALL
 from tests.engine import vulnerability_db
-from tests.engine.fake_upstream import FakeUpstream, json_answer
-from tests.engine.fixtures import FileServer, ReleaseMirror, sha256
+from tests.engine.fake_upstream import FakeUpstream, serve_tool_release
+from tests.engine.fixtures import FileServer, ReleaseMirror
 from tests.engine.test_check import client_mode
 from tests.engine.test_dagger_call import dagger as dagger_cli
 from tests.engine.test_dagger_call import local_settings
@@ -125,12 +125,8 @@ def test_a_gate_that_is_not_a_severity_is_refused_naming_the_words() -> None:
 def grype_release(tools_cache: Path, grype_path: str) -> Iterator[FakeUpstream]:
     """GitHub standing in: grype's release asset for amd64 (the grype built here, packed as goreleaser packs it)
     under its download path, and its digest in the releases API, as GitHub publishes them."""
-    asset = GRYPE.asset("amd64")
-    packed = vulnerability_db.release_asset(tools_cache, Path(grype_path), asset).read_bytes()
     with FakeUpstream() as github:
-        github.put(f"/anchore/grype/releases/download/v{GRYPE.version}/{asset}", packed)
-        release = {"tag_name": f"v{GRYPE.version}", "assets": [{"name": asset, "digest": f"sha256:{sha256(packed)}"}]}
-        github.put(f"/api/repos/anchore/grype/releases/tags/v{GRYPE.version}", json_answer(release))
+        serve_tool_release(github, tools_cache, "grype", GRYPE.version, Path(grype_path))
         yield github
 
 
