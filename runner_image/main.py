@@ -16,7 +16,7 @@ from dagger import Doc, Name, dag
 from pipelines.audit.chart import Mode
 from pipelines.audit.check import check_table, image_to_check
 from pipelines.audit.findings import SEVERITY_WORDS, parse_severity
-from pipelines.audit.scan import scan_table
+from pipelines.audit.scan import ReportFormat, scan_table
 from pipelines.current import updates as upstream_updates
 from pipelines.current.look_up import Sources, look_up
 from pipelines.image.base import base_container
@@ -158,6 +158,9 @@ class RunnerImage(Settings):
         ] = GRYPE_DB_URL,
         # A str, not Severity | None: Dagger 0.21.8 refuses to load a module with an optional enum
         # argument whose default is None ("failed to patch module: enum name \"\" not found").
+        report: Annotated[ReportFormat, Doc("What to return: the table, or grype's json or sarif report")] = (
+            ReportFormat.TABLE
+        ),
         fail_on: Annotated[
             str | None,
             Doc(
@@ -193,7 +196,9 @@ class RunnerImage(Settings):
                 )
             database = grype_db or await latest_database(dag, db_url)
             grype = await self.tool(GRYPE, grype, grype_url, ScanError)
-            return await scan_table(dag, ctr, name=name, grype=grype, database=database, base=base, fail_on=gate)
+            return await scan_table(
+                dag, ctr, name=name, grype=grype, database=database, base=base, fail_on=gate, output=report
+            )
 
     @dagger.function(cache=EVERY_CALL_RUNS)
     async def merge(

@@ -11,6 +11,8 @@ is an error here, never a clean report.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import json
 from typing import Any
 
@@ -25,6 +27,7 @@ IMAGE_TAR = "/image.tar"
 DB_IN = "/in"
 DB_CACHE = "/grype-db"
 REPORT = "/out/report.json"
+SARIF = "/out/report.sarif"
 SCRATCH = "/scratch"  # a fresh tmpfs of this one container: grype unpacks layers in TMPDIR
 RUNNER_ROOTS = (HOSTED_CONTRACT.runner_dir, MINIMAL_CONTRACT.runner_dir)
 DPKG_STATUS = "/var/lib/dpkg/status"
@@ -48,10 +51,32 @@ def grype_container(client: dagger.Client, grype: dagger.File, database: dagger.
     )
 
 
+@dagger.enum_type
+class ReportFormat(enum.Enum):
+    """What scan returns: its table, or grype's own report for tools."""
+
+    TABLE = "table"
+    """A title line and a Markdown table, one row per known vulnerability."""
+
+    JSON = "json"
+    """grype's JSON report, as `grype -o json` writes it."""
+
+    SARIF = "sarif"
+    """grype's SARIF 2.1.0 report (GitHub code scanning takes it)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Reports:
+    """grype's reports of one scan: its JSON, read, and both texts as it wrote them."""
+
+    report: dict[str, Any]
+    texts: dict[ReportFormat, str]
+
+
 async def grype_report(
     client: dagger.Client, image: dagger.Container, grype: dagger.File, database: dagger.File, *, name: str
-) -> dict[str, Any]:
-    """grype's JSON report of image; a ScanError naming the step when grype refused the database or the image."""
+) -> Reports:
+    """grype's reports of image; a ScanError naming the step when grype refused the database or the image."""
     db_name = await database.name()
     tarball = image.as_tarball(media_types=dagger.ImageMediaTypes.OCIMediaTypes)
     imported = grype_container(client, grype, database, db_name)
@@ -65,7 +90,7 @@ async def grype_report(
         )
         raise ScanError(msg) from e
     scan = imported.with_mounted_file(IMAGE_TAR, tarball).with_exec(
-        [GRYPE, f"oci-archive:{IMAGE_TAR}", "--output", f"json={REPORT}"]
+        [GRYPE, f"oci-archive:{IMAGE_TAR}", "--output", f"json={REPORT}", "--output", f"sarif={SARIF}"]
     )
     try:
         text = await scan.file(REPORT).contents()
@@ -81,10 +106,12 @@ async def grype_report(
             msg = f"{name}: expected grype to scan it, it exited {e.exit_code}: {said}"
         raise ScanError(msg) from e
     try:
-        return json.loads(text)
+        report = json.loads(text)
     except json.JSONDecodeError as e:
         msg = f"{name}: expected grype's JSON report, found {text[:200]!r}; check the grype binary passed"
         raise ScanError(msg) from e
+    sarif = await scan.file(SARIF).contents()
+    return Reports(report=report, texts={ReportFormat.JSON: text, ReportFormat.SARIF: sarif})
 
 
 async def debian_packages(ctr: dagger.Container | None) -> frozenset[str] | None:
@@ -104,15 +131,17 @@ async def scan_table(
     database: dagger.File,
     base: dagger.Container | None = None,
     fail_on: Severity | None = None,
+    output: ReportFormat = ReportFormat.TABLE,
 ) -> str:
-    """The report's title and table; a ScanError holding them when --fail-on refuses a fixable finding.
+    """The report's title and table (or grype's JSON or SARIF report, as output asks); a ScanError holding the
+    table when --fail-on refuses a fixable finding, whichever the output.
 
     base, when known (our own image's), tells the base image's packages from the ones added on top.
     """
-    report = await grype_report(client, image, grype, database, name=name)
+    reports = await grype_report(client, image, grype, database, name=name)
     layout = Layout(base_packages=await debian_packages(base), runner_roots=RUNNER_ROOTS)
-    found = findings(report, layout)
-    text = render(name, database_built(report), found)
+    found = findings(reports.report, layout)
+    text = render(name, database_built(reports.report), found)
     refused = blocking(found, fail_on)
     if fail_on is not None and refused:
         ids = ", ".join(sorted({f.vulnerability for f in refused}))
@@ -122,4 +151,4 @@ async def scan_table(
             f"or raise --fail-on\n\n{text}"
         )
         raise ScanError(msg)
-    return text
+    return reports.texts.get(output, text)

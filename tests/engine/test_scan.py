@@ -8,6 +8,7 @@ base image carries (no fix yet). A third names a package no image holds.
 from __future__ import annotations
 
 import datetime
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ import dagger
 import pytest
 
 from pipelines.audit.findings import NO_FIX, Severity, Where, parse_severity
-from pipelines.audit.scan import scan_table
+from pipelines.audit.scan import ReportFormat, scan_table
 from pipelines.image.base import base_container
 from pipelines.image.build import build
 from pipelines.network.vulnerability_db import latest_database
@@ -86,6 +87,17 @@ async def test_our_image_lists_each_known_vulnerability_where_it_sits_and_the_ga
     said = str(caught.value)
     assert said.startswith(f"scan: fail_on high: 1 vulnerability at or above it has a fix ({FIXED.cve})"), said
     assert f"| sudo | {sudo} | {FIXED.cve} |" in said  # the table comes with the refusal
+
+    # grype's own reports, for tools: the same findings.
+    grype_json = await scan_table(dag, bundled, name=spec.name, grype=grype, database=db, output=ReportFormat.JSON)
+    ids = {m["vulnerability"]["id"] for m in json.loads(grype_json)["matches"]}
+    assert ids == {FIXED.cve, UNFIXED.cve, BUNDLED.ghsa}
+    sarif = json.loads(
+        await scan_table(dag, bundled, name=spec.name, grype=grype, database=db, output=ReportFormat.SARIF)
+    )
+    assert sarif["version"] == "2.1.0"
+    rules = " ".join(result["ruleId"] for result in sarif["runs"][0]["results"])
+    assert all(vuln in rules for vuln in ids), rules
 
     # An image without the fixable package passes the same gate: the base alone.
     alone = await scan_table(dag, base, name="the base", grype=grype, database=db, fail_on=Severity.HIGH)
