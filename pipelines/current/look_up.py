@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import dagger
 
 from pipelines.current.releases import Release, parse_releases
-from pipelines.current.updates import Row, base_row, docker_rows, hooks_row, runner_row
+from pipelines.current.updates import Row, base_row, docker_rows, hooks_row, runner_row, tool_row
 from pipelines.network.upstream import read_json, read_text
 from pipelines.shared.concurrently import gather
 from pipelines.shared.defaults import ARCHES
@@ -24,6 +24,7 @@ from pipelines.shared.pins import Pins
 
 RUNNER_REPO = "actions/runner"
 HOOKS_REPO = "actions/runner-container-hooks"
+TOOL_REPOS = {"grype": "anchore/grype", "syft": "anchore/syft"}  # the tools scan and sbom download
 RELEASES_PATH = "/repos/{repo}/releases?per_page=100"  # newest first; the pinned release is among them
 # What to do when a read fails: the setting that named the address, and the way to it.
 API_FIX = f"{check_the_way('--github-api-url')}; at a rate limit, pass --github-token env://GITHUB_TOKEN"
@@ -65,18 +66,22 @@ async def docker_indexes(
 async def look_up(client: dagger.Client, pins: Pins, sources: Sources, *, now: datetime.datetime) -> list[Row]:
     """Every pin's row, upstream read concurrently through the engine."""
     base = client.container().from_(pins.base_image)
-    (runner, runner_url), (hooks, hooks_url), (indexes, apt_source), resolved = await gather(
-        functools.partial(releases_of, client, sources.github_api_url, RUNNER_REPO),
-        functools.partial(releases_of, client, sources.github_api_url, HOOKS_REPO),
+    api = sources.github_api_url
+    (runner, runner_url), (hooks, hooks_url), (indexes, apt_source), resolved, *tools = await gather(
+        functools.partial(releases_of, client, api, RUNNER_REPO),
+        functools.partial(releases_of, client, api, HOOKS_REPO),
         functools.partial(docker_indexes, client, base, pins.base_image, sources.docker_apt_url),
         base.image_ref,
+        *(functools.partial(releases_of, client, api, repo) for repo in TOOL_REPOS.values()),
         steps=(
-            f"reading {RUNNER_REPO}'s releases from {sources.github_api_url}",
-            f"reading {HOOKS_REPO}'s releases from {sources.github_api_url}",
+            f"reading {RUNNER_REPO}'s releases from {api}",
+            f"reading {HOOKS_REPO}'s releases from {api}",
             "reading Docker's apt index",
             f"resolving the base image {shown(pins.base_image)} to its digest",
+            *(f"reading {repo}'s releases from {api}" for repo in TOOL_REPOS.values()),
         ),
     )
+    pinned = {"grype": pins.grype_version, "syft": pins.syft_version}
     return [
         runner_row(pins, runner, source=runner_url, now=now),
         hooks_row(
@@ -98,5 +103,6 @@ async def look_up(client: dagger.Client, pins: Pins, sources: Sources, *, now: d
             hooks_url,
         ),
         *docker_rows(pins, indexes, apt_source),
+        *(tool_row(name, pinned[name], found, url) for name, (found, url) in zip(TOOL_REPOS, tools, strict=True)),
         base_row(pins, resolved),
     ]

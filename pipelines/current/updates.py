@@ -146,6 +146,23 @@ def docker_rows(pins: Pins, indexes: Mapping[str, str], source: str) -> list[Row
     return rows
 
 
+def tool_row(name: str, current: str, releases: list[Release], source: str) -> Row:
+    """A tool scan or sbom downloads (grype, syft): its newest stable release. No sum is pinned: each call
+    checks the asset against the SHA-256 GitHub publishes for it."""
+    best = newest(releases)
+    if best is None:
+        return Row(pin=name, current=current, newest="none found", source=source, status="no stable release")
+    newer = version_key(best.version) > version_key(current)
+    return Row(
+        pin=name,
+        current=current,
+        newest=best.version,
+        source=source,
+        status="update" if newer else "current",
+        changes={("tools", name): best.version} if newer else {},
+    )
+
+
 def base_row(pins: Pins, resolved: str) -> Row:
     digest = resolved.rsplit("@", 1)[1] if "@" in resolved else "unknown"
     return Row(

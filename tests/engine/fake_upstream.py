@@ -91,6 +91,12 @@ def hooks_release(version: str, sha: str, published: datetime.datetime, *, prere
     }
 
 
+def tool_release(version: str, published: datetime.datetime, *, prerelease: bool = False) -> dict:
+    """One anchore/<tool> release as the API lists it (its assets are not read by updates)."""
+    return {"tag_name": f"v{version}", "draft": False, "prerelease": prerelease, "published_at": iso(published),
+            "body": "## Changes\r\n", "assets": []}  # fmt: skip
+
+
 def packages_index(versions: Mapping[str, list[str]], codename: str = "bookworm", os_tag: str = "debian.12") -> str:
     """An apt Packages index in Docker's version scheme: package -> upstream versions."""
     stanzas = []

@@ -27,6 +27,7 @@ from tests.engine.fake_upstream import (
     json_answer,
     packages_index,
     runner_release,
+    tool_release,
 )
 from tests.engine.test_dagger_call import Call, dagger
 from tests.workflows import REPO, expand, is_dagger_call
@@ -37,10 +38,11 @@ NEW_RUNNER = "2.399.7"  # no real release has it
 NEW_HOOKS = "0.9.9"
 HELD_HOOKS = "0.7.9"  # newer than the k8s/ pin and on its 0.7 hold
 DOCKER_NEW, BUILDX_AMD64_ONLY = "29.99.1", "0.99.0"
+NEW_GRYPE = "99.0.0"  # newer than any grype pin
 RUNNER_LIST = "/api/repos/actions/runner/releases"
 TITLE = (
     f"Update runner to {NEW_RUNNER}, hooks (k8s/) to {HELD_HOOKS}, hooks (k8s-novolume/) to {NEW_HOOKS}, "
-    f"docker-ce-cli to {DOCKER_NEW}"
+    f"docker-ce-cli to {DOCKER_NEW}, grype to {NEW_GRYPE}"
 )
 HOOKS_LIST = "/api/repos/actions/runner-container-hooks/releases"
 
@@ -64,6 +66,9 @@ def upstream() -> Iterator[FakeUpstream]:
                 runner_release(PINS.runner_version, pinned_sums, NOW - datetime.timedelta(days=60)),
             ],
         )
+        # The tools scan and sbom download: a newer grype (and a prerelease, never proposed), syft as pinned.
+        fake.releases("anchore/grype", [tool_release("99.1.0", NOW, prerelease=True), tool_release(NEW_GRYPE, NOW)])
+        fake.releases("anchore/syft", [tool_release(PINS.syft_version, NOW - datetime.timedelta(days=9))])
         hooks = [(v, fake.hooks_asset(v)) for v in (PINS.hooks_version, HELD_HOOKS, NEW_HOOKS)]
         fake.releases("actions/runner-container-hooks", [hooks_release(v, sha, NOW) for v, sha in hooks])
         dists = "/docker/debian/dists/bookworm/stable"
@@ -102,6 +107,8 @@ async def test_updates_and_bump_propose_what_two_sources_vouch_for(
     assert f"| hooks (k8s/) | {PINS.hooks_version} | {HELD_HOOKS} | update (held at 0.7.x; newest {NEW_HOOKS})" in table
     assert f"| docker-ce-cli | {PINS.docker_version} | {DOCKER_NEW} | update |" in table
     assert f"| docker-buildx-plugin | {PINS.buildx_version} | {PINS.buildx_version} | current |" in table
+    assert f"| grype | {PINS.grype_version} | {NEW_GRYPE} | update |" in table
+    assert f"| syft | {PINS.syft_version} | {PINS.syft_version} | current |" in table
     assert f"| base image | {base_image} | sha256:" in table
     assert f"actions-runner-linux-arm64-{NEW_RUNNER}.tar.gz" in table
     assert "2.399.9" not in table  # a prerelease
@@ -120,10 +127,11 @@ async def test_updates_and_bump_propose_what_two_sources_vouch_for(
     assert bumped.hooks_sha256
     assert bumped.hooks_novolume_sha256
     assert (bumped.docker_version, bumped.buildx_version) == (DOCKER_NEW, PINS.buildx_version)
+    assert (bumped.grype_version, bumped.syft_version) == (NEW_GRYPE, PINS.syft_version)
     assert bumped.base_image == PINS.base_image  # bump never moves the base
     old, new = PINS_FILE.read_text().splitlines(), first.read_text().splitlines()
     assert len(old) == len(new)
-    assert sum(a != b for a, b in zip(old, new, strict=True)) == 8  # 3 runner + 2 + 2 hooks + docker cli
+    assert sum(a != b for a, b in zip(old, new, strict=True)) == 9  # 3 runner + 2 + 2 hooks + docker cli + grype
 
     # Nothing new since: bump of the bumped file is that file, byte for byte.
     again = tmp_path / "again.toml"

@@ -18,10 +18,11 @@ from pipelines.current.updates import (
     render,
     runner_row,
     title,
+    tool_row,
 )
 from pipelines.shared.errors import InvalidSpecError, StalePinError, UpstreamError
 from pipelines.shared.pins import PINS, PINS_FILE, parse
-from tests.engine.fake_upstream import hooks_release, packages_index, runner_release
+from tests.engine.fake_upstream import hooks_release, packages_index, runner_release, tool_release
 
 NOW = datetime.datetime(2026, 12, 3, 12, 0, tzinfo=datetime.UTC)
 URL = "https://api.example/repos/actions/runner/releases?per_page=100"
@@ -134,3 +135,16 @@ def test_title_table_and_bump_from_rows() -> None:
         check_deadline(rows, 7)
     check_deadline(rows, 2)
     assert title([base_row(PINS, "x")]) == "Nothing to update"
+
+
+def test_a_tool_moves_to_its_newest_stable_release_with_no_sum_to_pin() -> None:
+    found = releases(
+        tool_release("9.5.0", NOW, prerelease=True),
+        tool_release("9.4.1", NOW - datetime.timedelta(days=3)),
+        tool_release("9.4.0", NOW - datetime.timedelta(days=9)),
+    )
+    row = tool_row("grype", "9.4.0", found, URL)
+    assert (row.newest, row.status, row.changes) == ("9.4.1", "update", {("tools", "grype"): "9.4.1"})
+    assert tool_row("grype", "9.4.1", found, URL).changes == {}
+    assert parse(bumped(PINS_FILE.read_text(), [row])).grype_version == "9.4.1"
+    assert tool_row("syft", "1.0.0", [], URL).status == "no stable release"
