@@ -22,6 +22,11 @@ def workflow_jobs(workflow: Path = WORKFLOW) -> dict[str, dict]:
     return {name: job for name, job in jobs.items() if any(is_dagger_call(step) for step in job["steps"])}
 
 
+def workflow_env(workflow: Path = WORKFLOW) -> dict[str, str]:
+    """The workflow's top-level env: its settings in one place (DAGGER_VERSION, REGISTRY, SCAN_FAIL_ON)."""
+    return {k: str(v) for k, v in yaml.safe_load(workflow.read_text(encoding="utf-8")).get("env", {}).items()}
+
+
 def is_dagger_call(step: dict) -> bool:
     """A dagger-for-github step that calls a function (one with no args only installs the CLI)."""
     with_ = step.get("with", {})

@@ -8,6 +8,7 @@ local registries.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -21,13 +22,15 @@ import pytest
 
 from pipelines.shared.pins import PINS
 from tests.checkout import copy_checkout
+from tests.engine import vulnerability_db
 from tests.engine.apt_repo import AptRepos
 from tests.engine.fake_upstream import FakeUpstream, serve_tool_release
-from tests.engine.fixtures import ReleaseMirror
+from tests.engine.fixtures import FileServer, ReleaseMirror
 from tests.engine.registry import Registry, read_index
 from tests.engine.registry_proxy import RegistryProxy
+from tests.engine.vulnerability_db import Advisory
 from tests.tools import found_or_stop
-from tests.workflows import REPO, evaluate, expand, is_dagger_call, push, substitute, workflow_jobs
+from tests.workflows import REPO, evaluate, expand, is_dagger_call, push, substitute, workflow_env, workflow_jobs
 
 pytestmark = pytest.mark.anyio
 FUNCTIONS = {
@@ -214,13 +217,42 @@ async def run_step(step: dict, values: dict[str, str], shell_env: dict[str, str]
 
 @pytest.mark.long
 async def test_every_step_of_the_release_path_runs_verbatim(
-    mirror: ReleaseMirror, base_image: str, auth_registry: tuple[str, str, str], tmp_path: Path
+    mirror: ReleaseMirror, base_image: str, auth_registry: tuple[str, str, str], tools_cache: Path, tmp_path: Path
 ) -> None:
     """A push to main, job by job and step by step, against the local registry that wants a login.
 
     Only the local settings differ: the mirror, base image and runner version
-    (module flags before each call), the registry (REGISTRY) and the commit.
+    (module flags before each call), the registry (REGISTRY) and the commit;
+    and for the release gate's scans, stand-ins for GitHub (grype's release)
+    and grype's database host, whose database holds a Critical with no fix
+    (which the gate lets through) and a fixable High (below it).
     """
+    with contextlib.ExitStack() as stack:
+        scan_flags = release_gate_stand_ins(stack, tools_cache, tmp_path)
+        await release_path(mirror, base_image, auth_registry, scan_flags, tmp_path)
+
+
+def release_gate_stand_ins(stack: contextlib.ExitStack, tools_cache: Path, tmp_path: Path) -> dict[str, list[str]]:
+    """GitHub serving grype's release, and grype's database host; the flags that point scan at them."""
+    grype = found_or_stop(shutil.which("grype"), "grype not found on PATH (.ci/run installs it)")
+    advisories = [Advisory("CVE-2099-0101", "tar", "", "Critical"), Advisory("CVE-2099-0102", "sudo", "99:1", "High")]
+    database = vulnerability_db.database(tools_cache, tmp_path / "grype-db", advisories)
+    github = stack.enter_context(FakeUpstream())
+    serve_tool_release(github, tools_cache, "grype", PINS.grype_version, Path(grype))
+    host = stack.enter_context(FileServer(vulnerability_db.listing(tmp_path / "databases", database)))
+    return {
+        "settings": ["--github-api-url", github.api],
+        "function": ["--grype-base-url", f"{github.url}/anchore/grype/releases/download", "--grype-db-url", host.url],
+    }
+
+
+async def release_path(
+    mirror: ReleaseMirror,
+    base_image: str,
+    auth_registry: tuple[str, str, str],
+    scan_flags: dict[str, list[str]],
+    tmp_path: Path,
+) -> None:
     address, user, password = auth_registry
     sha = uuid.uuid4().hex + uuid.uuid4().hex[:8]
     github = {
@@ -231,6 +263,7 @@ async def test_every_step_of_the_release_path_runs_verbatim(
         "secrets.GITHUB_TOKEN": password,
         "env.DAGGER_VERSION": "0.21.8",
         "env.REGISTRY": address,
+        "env.SCAN_FAIL_ON": workflow_env()["SCAN_FAIL_ON"],
     }
     shell_env = {
         "REGISTRY": address, "GITHUB_SHA": sha, "GITHUB_REF": "refs/heads/main",
@@ -252,9 +285,13 @@ async def test_every_step_of_the_release_path_runs_verbatim(
                     found = await run_step(step, values, shell_env, tmp_path)
                 elif is_dagger_call(step):
                     env = {k: expand(str(v), values) for k, v in step.get("env", {}).items()}
-                    done = await dagger("call", *local_settings(mirror, base_image),
-                                        *substitute(step["with"]["args"], values), env=env)  # fmt: skip
+                    args = substitute(step["with"]["args"], values)
+                    gate = "scan" in args  # the release gate: its tools and database from the stand-ins
+                    settings = [*local_settings(mirror, base_image), *(scan_flags["settings"] if gate else [])]
+                    done = await dagger("call", *settings, *args, *(scan_flags["function"] if gate else []), env=env)
                     assert done.returncode == 0, (name, entry, step["name"], done)
+                    if gate:
+                        assert done.stdout.startswith("scan "), done  # the table is in the job's log
                     assert password not in done.stdout + done.stderr
                     found = {"output": done.stdout + "\n"}  # the action appends a newline
                 else:
@@ -266,10 +303,21 @@ async def test_every_step_of_the_release_path_runs_verbatim(
             if name == "release":
                 release_outputs = outputs
 
+    released(mirror, auth_registry, sha, printed["release/"]["hosted"].strip(), release_outputs)
+
+
+def released(
+    mirror: ReleaseMirror,
+    auth_registry: tuple[str, str, str],
+    sha: str,
+    hosted: str,
+    release_outputs: dict[str, dict[str, str]],
+) -> None:
+    """What the release path left in the registry: both indexes at their tags, labelled, no password."""
+    address, user, password = auth_registry
     image = f"{address}/example/runner-image-test"
     registry = Registry(address, auth=(user, password))
-    hosted = printed["release/"]["hosted"].strip()
-    assert hosted.startswith(f"{image}:{mirror.runner_version}@sha256:"), printed
+    assert hosted.startswith(f"{image}:{mirror.runner_version}@sha256:"), hosted
     assert release_outputs["digest"]["hosted"] == hosted.rsplit("@", 1)[1]
     assert release_outputs["ref"]["image"] == image
     tags = {mirror.runner_version: "hosted", "latest": "hosted", f"{mirror.runner_version}-minimal": "minimal"}

@@ -23,7 +23,7 @@ def function(args: str) -> tuple[str, str]:
 
 def test_the_workflow_has_the_dagger_calls_the_engine_test_runs() -> None:
     calls = [(job, entry.get("arch", ""), function(args)) for job, entry, args in workflow_calls()]
-    per_arch = [("ci", ""), ("publish", ""), ("publish", "minimal")]
+    per_arch = [("ci", ""), ("publish", ""), ("publish", "minimal"), ("scan", ""), ("scan", "")]  # scan: by --image
     assert calls == [
         *[("image", "amd64", call) for call in per_arch],
         *[("image", "arm64", call) for call in per_arch],
@@ -56,9 +56,9 @@ def test_only_a_push_to_main_or_a_version_tag_publishes(event: str, ref: str, pu
     assert evaluate(staging["if"], push(ref, event=event)) is publishes
 
 
-def test_the_publish_steps_run_only_after_the_staging_address_was_made() -> None:
+def test_the_publish_and_scan_steps_run_only_after_the_staging_address_was_made() -> None:
     after = [s["if"] for s in workflow_jobs()["image"]["steps"] if "steps.ref" in s.get("if", "")]
-    assert len(after) == 2
+    assert len(after) == 4  # publish and the release gate's scan, hosted and minimal
     for condition in after:
         assert evaluate(condition, push("refs/heads/main", {"ref": "success"}))
         assert not evaluate(condition, push("refs/heads/main", {"ref": "skipped"}))
