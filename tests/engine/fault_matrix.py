@@ -22,6 +22,7 @@ UNREACHABLE = {
     "downloads": f"http://{NOWHERE}/releases",
     "apt": f"http://{NOWHERE}/docker",
     "vulndb": f"http://{NOWHERE}/databases",
+    "tools": f"http://{NOWHERE}/anchore",
 }
 THINGS = {
     "base": "the base image's registry",
@@ -30,6 +31,7 @@ THINGS = {
     "downloads": "the download host",
     "apt": "Docker's apt repository",
     "vulndb": "grype's database host",
+    "tools": "grype's and syft's release downloads",
 }
 FUNCTIONS = ("build", "smoke-test", "ci", "publish", "merge", "sbom", "scan", "check", "updates", "bump")
 
@@ -42,6 +44,7 @@ TODO = {
     "downloads": ("base-url, and that the engine can reach it",),  # --runner-base-url or --hooks-base-url
     "apt": ("--docker-apt-url", "check that address and that the engine", "--docker-apt-repo"),
     "vulndb": ("Check --grype-db-url, and that the engine can reach it",),
+    "tools": ("Check --grype-base-url, and that the engine can reach it", "Check --syft-base-url, and that"),
 }
 
 
@@ -74,6 +77,8 @@ CELLS = (
     Cell("check", "registry", ("check:",)),
     Cell("scan", "registry", ("scan:",)),  # --image
     Cell("scan", "vulndb", ("scan:",)),
+    Cell("scan", "tools", ("scan:",)),
+    Cell("sbom", "tools", ("sbom:",)),
     *(Cell(f, "base", BASE_STAGES) for f in ("updates", "bump")),
     *(Cell(f, "api", ("upstream:",)) for f in ("updates", "bump")),
     *(Cell(f, "apt", ("upstream:",)) for f in ("updates", "bump")),
@@ -86,6 +91,7 @@ CANNOT = {
     **{(f, "downloads"): "downloads no release asset" for f in ("updates", "bump")},
     **{(f, "registry"): "publishes nothing" for f in ("updates", "bump")},
     **{(f, "vulndb"): "reads no vulnerability database" for f in FUNCTIONS if f != "scan"},
+    **{(f, "tools"): "runs neither grype nor syft" for f in FUNCTIONS if f not in ("scan", "sbom")},
 }
 CANNOT = {key: why for key, why in CANNOT.items() if key not in {(c.function, c.thing) for c in CELLS}}
 

@@ -24,6 +24,8 @@ from tests.engine.apt_repo import AptRepos, run
 from tests.engine.fixtures import EXTERNALS_NODE_PATH, ReleaseMirror
 from tests.engine.test_pipeline import make_spec, sh
 
+TIMED_OUT = 124  # timeout(1)'s exit status when the command ran out of time
+
 pytestmark = pytest.mark.anyio
 
 DOCKER_SOCKET = Path("/var/run/docker.sock")  # the test environment's dockerd (tests/env/testenv.sh)
@@ -84,8 +86,32 @@ async def test_dind_mode_runner_uses_the_sidecars_dockerd_through_its_socket(
     assert await as_runner(f"id -un; stat -c '%a %u:%g' {SOCKET}") == "runner\n660 0:123"
     assert await as_runner("docker version --format '{{.Server.Version}}'") == server.strip()
     assert await sh(runner, "command -v docker") == "/usr/bin/docker"
-    buildx = await as_runner("docker buildx version")
+    buildx = await plugin_run(runner, "docker buildx version", emulated=arch != await engine_arch(dag))
     assert f"v{apt_repos.buildx_version}" in buildx, buildx
+
+
+async def engine_arch(dag: dagger.Client) -> str:
+    return str(await dag.default_platform()).split("/")[1]
+
+
+async def plugin_run(runner: dagger.Container, command: str, *, emulated: bool) -> str:
+    """command as the runner, bounded in time; under emulation, tried up to three times.
+
+    docker runs the buildx plugin as a child process. Under the qemu-user 7.2 that
+    emulates arm64 on the test machine (Debian bookworm's), a Go parent and its child
+    now and then both stop for good (golang/go#68976 reports os/exec hangs under that
+    qemu; a real arm64 node runs them natively). The time limit turns such a hang into
+    an exit 124, which is tried again; any other failure is not.
+    """
+    attempts = 3 if emulated else 1
+    for attempt in range(1, attempts + 1):
+        try:
+            fresh = runner.with_env_variable("RIE_ATTEMPT", str(attempt))  # not the failed exec's cache key
+            return await sh(fresh, f"sudo -n chmod 0660 {SOCKET} && timeout 120 {command}")
+        except dagger.ExecError as e:
+            if e.exit_code != TIMED_OUT or attempt == attempts:
+                raise
+    raise AssertionError(attempts)  # the loop returns or raises
 
 
 async def test_minimal_layout_and_the_setting_off_have_no_docker(

@@ -69,6 +69,9 @@ def upstream() -> Iterator[FakeUpstream]:
         # The tools scan and sbom download: a newer grype (and a prerelease, never proposed), syft as pinned.
         fake.releases("anchore/grype", [tool_release("99.1.0", NOW, prerelease=True), tool_release(NEW_GRYPE, NOW)])
         fake.releases("anchore/syft", [tool_release(PINS.syft_version, NOW - datetime.timedelta(days=9))])
+        for tool, version in (("grype", PINS.grype_version), ("syft", PINS.syft_version)):  # the pinned assets' sums
+            asset = {"name": f"{tool}_{version}_linux_amd64.tar.gz", "digest": f"sha256:{'0' * 64}"}
+            fake.put(f"/api/repos/anchore/{tool}/releases/tags/v{version}", json_answer({"assets": [asset]}))
         hooks = [(v, fake.hooks_asset(v)) for v in (PINS.hooks_version, HELD_HOOKS, NEW_HOOKS)]
         fake.releases("actions/runner-container-hooks", [hooks_release(v, sha, NOW) for v, sha in hooks])
         dists = "/docker/debian/dists/bookworm/stable"
