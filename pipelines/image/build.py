@@ -23,6 +23,7 @@ from pipelines.image.system import system
 from pipelines.image.unpack import unpack, unpack_stage
 from pipelines.network.checksums import resolve_checksums
 from pipelines.shared.concurrently import gather
+from pipelines.shared.errors import EngineError, base_not_pulled
 from pipelines.shared.spec import RunnerSpec
 
 
@@ -76,10 +77,21 @@ async def build(client: dagger.Client, spec: RunnerSpec, archives: Archives | No
         await warm(ctr)
         return ctr
 
-    imageos, system_ctr, runner_dir = await gather(
-        functools.partial(read_image_os, base, spec),
-        system_part,
-        runner_tree,
-        steps=("reading the base's os-release", f"the system step (apt) on {spec.base_image}", "unpacking the runner"),
-    )
+    try:
+        imageos, system_ctr, runner_dir = await gather(
+            functools.partial(read_image_os, base, spec),
+            system_part,
+            runner_tree,
+            steps=(
+                "reading the base's os-release",
+                f"the system step (apt) on {spec.base_image}",
+                "unpacking the runner",
+            ),
+        )
+    except EngineError as e:
+        # Every stage stands on the base: whichever step met an unpullable base first (the unpack
+        # stage's, often, while the os-release read is cancelled), the base is the cause to name.
+        if f'failed to resolve image "{spec.base_image}"' in e.said:
+            raise base_not_pulled(spec.base_image, e.said) from e
+        raise
     return assemble(spec, system_ctr, runner_dir, imageos)

@@ -131,6 +131,15 @@ class BaseImageError(RunnerImageError):
     stage = "base image"
 
 
+def base_not_pulled(reference: str, said: str) -> BaseImageError:
+    """The base image could not be pulled: its reference, the engine's words, and what to do."""
+    msg = (
+        f"{shown(reference)}: the engine could not pull it: {said}. Check --base-image, "
+        "and that the engine reaches its registry (DNS, proxy, firewall, registry login)"
+    )
+    return BaseImageError(msg)
+
+
 class EngineError(RunnerImageError):
     """The engine failed a step for a reason of its own (a registry, a network, an exec it could not start)."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dagger
 
-from pipelines.shared.errors import BaseImageError, engine_said, shown
+from pipelines.shared.errors import base_not_pulled, engine_said
 
 # os-release(5): /etc first, else the vendor file it usually links to.
 OS_RELEASE_FILES = ("/etc/os-release", "/usr/lib/os-release")
@@ -42,11 +42,7 @@ async def read_os_release(base: dagger.Container, *, reference: str) -> str:
     try:
         await base.sync()
     except dagger.QueryError as e:
-        msg = (
-            f"{shown(reference)}: the engine could not pull it: {engine_said(e)}. Check --base-image, "
-            "and that the engine reaches its registry (DNS, proxy, firewall, registry login)"
-        )
-        raise BaseImageError(msg) from e
+        raise base_not_pulled(reference, engine_said(e)) from e
     try:
         return await base.file(fallback).contents()
     except dagger.QueryError:

@@ -377,14 +377,15 @@ async def test_a_second_publish_with_the_same_arguments_runs_again(
 
 
 async def test_an_unreachable_base_image_is_the_error_not_a_symptom(mirror: ReleaseMirror) -> None:
-    """The minimal build meets an unreachable base in its steps: the engine's words come out once, not as
-    "no /etc/os-release". (The hosted build reads the base's os-release first: the fault matrix's base cells.)"""
+    """The minimal build meets an unreachable base in its steps: whichever step met it, the base is named as
+    the cause, with the engine's words once, not as "no /etc/os-release"."""
     base = "127.0.0.1:9/runner-image-test/nowhere:1"  # the discard port: the connection is refused
     done = await dagger("call", *local_settings(mirror, base), "smoke-test", "--layout", "minimal")
     assert done.returncode != 0, done
     assert base in done.stderr, done
     assert "connection refused" in done.stderr, done
-    assert ": the engine said: " in done.stderr, done
+    assert f'base image: "{base}": the engine could not pull it: ' in done.stderr, done
+    assert "Check --base-image" in done.stderr, done
     assert "os-release" not in done.stderr, done
     for raw in ("TaskGroup", "ExceptionGroup", "QueryError", "Traceback"):
         assert raw not in done.stderr, (raw, done)
