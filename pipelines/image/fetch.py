@@ -11,7 +11,7 @@ import logging
 import dagger
 
 from pipelines.network.checksums import Asset, hooks_download, hooks_novolume_download, runner_download, select_checksum
-from pipelines.network.download import DownloadPolicy, GaveUp, current_policy, digest_matches, with_retries
+from pipelines.network.download import DownloadPolicy, GaveUp, digest_matches, downloaded
 from pipelines.shared.errors import ChecksumError, DownloadError, check_the_way, reached_nothing
 from pipelines.shared.spec import RunnerSpec
 
@@ -91,7 +91,7 @@ async def fetch_asset(
     where = source(asset, local=archive is not None)
     try:
         if archive is None:
-            file, found = await _download(client, asset, policy or current_policy())
+            file, found = await downloaded(client, asset.url, what=f"{asset.name} from {asset.url}", policy=policy)
         else:
             file, found = archive, await archive.digest(exclude_metadata=True)
     except (dagger.QueryError, GaveUp) as e:
@@ -107,16 +107,6 @@ async def fetch_asset(
     if not digest_matches(found, expected):
         raise await _mismatch(client, spec, asset, file, where, expected, found)
     return file
-
-
-async def _download(client: dagger.Client, asset: Asset, policy: DownloadPolicy) -> tuple[dagger.File, str]:
-    """The downloaded File and its engine digest. Awaiting the digest is what makes the engine fetch."""
-
-    async def attempt() -> tuple[dagger.File, str]:
-        file = client.http(asset.url)  # a failed fetch is not cached: each attempt asks the server again
-        return file, await file.digest(exclude_metadata=True)
-
-    return await with_retries(attempt, what=f"{asset.name} from {asset.url}", policy=policy)
 
 
 async def _mismatch(

@@ -181,3 +181,16 @@ def engine_digest(sha256_hex: str) -> str:
 def digest_matches(found: str, sha256_hex: str) -> bool:
     """Whether an engine digest is that of content with SHA-256 ``sha256_hex``."""
     return found in {engine_digest(sha256_hex), f"sha256:{sha256_hex}"}
+
+
+async def downloaded(
+    client: dagger.Client, url: str, *, what: str, policy: DownloadPolicy | None = None
+) -> tuple[dagger.File, str]:
+    """url's File and its engine digest, retried within policy (else the current one). Awaiting the digest is
+    what makes the engine fetch; a failed fetch is not cached, so each attempt asks the server again."""
+
+    async def attempt() -> tuple[dagger.File, str]:
+        file = client.http(url)
+        return file, await file.digest(exclude_metadata=True)
+
+    return await with_retries(attempt, what=what, policy=policy or current_policy())

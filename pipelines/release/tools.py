@@ -16,7 +16,7 @@ import dataclasses
 
 import dagger
 
-from pipelines.network.download import GaveUp, current_policy, digest_matches, with_retries
+from pipelines.network.download import GaveUp, digest_matches, downloaded
 from pipelines.network.published import fetch_release_digests
 from pipelines.network.upstream import cause
 from pipelines.shared.defaults import GITHUB_API_URL
@@ -92,12 +92,8 @@ async def official_tool(
     expected = await published_sum(client, tool, arch, api_url, error)
     url = tool.url(base_url, arch)
 
-    async def attempt() -> tuple[dagger.File, str]:
-        file = client.http(url)
-        return file, await file.digest(exclude_metadata=True)
-
     try:
-        archive, found = await with_retries(attempt, what=url, policy=current_policy())
+        archive, found = await downloaded(client, url, what=url)
     except (dagger.QueryError, GaveUp) as e:
         way = check_the_way(tool.url_flag) if reached_nothing(str(e)) else f"check {tool.url_flag}"
         msg = f"could not read {url}: {cause(e)}. {way}, or pass {tool.file_flag} FILE (a {tool.name} binary)"
