@@ -67,14 +67,20 @@ class ReportFormat(enum.Enum):
 
 @dataclasses.dataclass(frozen=True)
 class Reports:
-    """grype's reports of one scan: its JSON, read, and both texts as it wrote them."""
+    """grype's reports of one scan: its JSON, read, and the texts asked for as it wrote them."""
 
     report: dict[str, Any]
     texts: dict[ReportFormat, str]
 
 
 async def grype_report(
-    client: dagger.Client, image: dagger.Container, grype: dagger.File, database: dagger.File, *, name: str
+    client: dagger.Client,
+    image: dagger.Container,
+    grype: dagger.File,
+    database: dagger.File,
+    *,
+    name: str,
+    sarif: bool = False,
 ) -> Reports:
     """grype's reports of image; a ScanError naming the step when grype refused the database or the image."""
     db_name = await database.name()
@@ -110,8 +116,10 @@ async def grype_report(
     except json.JSONDecodeError as e:
         msg = f"{name}: expected grype's JSON report, found {text[:200]!r}; check the grype binary passed"
         raise ScanError(msg) from e
-    sarif = await scan.file(SARIF).contents()
-    return Reports(report=report, texts={ReportFormat.JSON: text, ReportFormat.SARIF: sarif})
+    texts = {ReportFormat.JSON: text}
+    if sarif:  # grype wrote it in the same run; read only when asked
+        texts[ReportFormat.SARIF] = await scan.file(SARIF).contents()
+    return Reports(report=report, texts=texts)
 
 
 async def debian_packages(ctr: dagger.Container | None) -> frozenset[str] | None:
@@ -138,7 +146,7 @@ async def scan_table(
 
     base, when known (our own image's), tells the base image's packages from the ones added on top.
     """
-    reports = await grype_report(client, image, grype, database, name=name)
+    reports = await grype_report(client, image, grype, database, name=name, sarif=output is ReportFormat.SARIF)
     layout = Layout(base_packages=await debian_packages(base), runner_roots=RUNNER_ROOTS)
     found = findings(reports.report, layout)
     text = render(name, database_built(reports.report), found)
