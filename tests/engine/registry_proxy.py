@@ -142,7 +142,8 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(error)))
             self.end_headers()
-            self.wfile.write(error)
+            if self.command != "HEAD":  # a body after a HEAD's answer is read as the next answer on the connection
+                self.wfile.write(error)
             return
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         headers["Content-Length"] = str(len(body))
