@@ -36,3 +36,13 @@ NovolumeArchiveArg = Annotated[
     dagger.File | None,
     Doc("Local k8s hooks zip of --hooks-novolume-version, for k8s-novolume/, instead of downloading (air-gapped)"),
 ]
+# The SHA-256 a tool's release asset must have ("checksum": `dagger call` would spell sha256 as "sha-256"),
+# for a mirror serving another build of it, or a sum checked by hand.
+GrypeSumArg = Annotated[
+    str | None,
+    Doc("SHA-256 grype's release asset must have (default: pins.toml's for the engine's platform, else GitHub's)"),
+]
+SyftSumArg = Annotated[
+    str | None,
+    Doc("SHA-256 syft's release asset must have (default: pins.toml's for the engine's platform, else GitHub's)"),
+]

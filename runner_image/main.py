@@ -35,7 +35,7 @@ from pipelines.shared.pins import PINS_FILE, PINS_PATH
 from pipelines.shared.pins import parse as parse_pins
 from pipelines.shared.reference import parse_reference
 from pipelines.shared.validators import valid_base_url, valid_version
-from runner_image.arguments import ArchArg, ArchesArg, HoldsArg, LayoutArg, PinsFileArg
+from runner_image.arguments import ArchArg, ArchesArg, GrypeSumArg, HoldsArg, LayoutArg, PinsFileArg, SyftSumArg
 from runner_image.settings import Settings
 
 # Dagger keeps a function's result for up to 7 days and answers a later call with the same
@@ -82,6 +82,7 @@ class RunnerImage(Settings):
         syft_base_url: Annotated[
             str, Doc("Where syft's release assets are downloaded from (a mirror of it works)")
         ] = SYFT.base_url,
+        syft_checksum: SyftSumArg = None,
         arch: ArchArg = Arch.AMD64,
         layout: LayoutArg = Layout.HOSTED,
     ) -> dagger.File:
@@ -90,7 +91,7 @@ class RunnerImage(Settings):
             (one,) = await self.specs([arch], [layout])
             spec = await resolve_checksums(dag, one)
             ctr = await build(dag, spec, self.archives())
-            text = await sbom(dag, spec, ctr, await self.tool(SYFT, syft, syft_base_url, SbomError))
+            text = await sbom(dag, spec, ctr, await self.tool(SYFT, syft, syft_base_url, syft_checksum, SbomError))
             return dag.directory().with_new_file(SBOM_NAME, text).file(SBOM_NAME)
 
     @dagger.function
@@ -149,6 +150,7 @@ class RunnerImage(Settings):
         grype_base_url: Annotated[
             str, Doc("Where grype's release assets are downloaded from (a mirror of it works)")
         ] = GRYPE.base_url,
+        grype_checksum: GrypeSumArg = None,
         grype_db: Annotated[
             dagger.File | None,
             Doc("grype's database to use instead of the newest: a vulnerability.db, or an archive its listing serves"),
@@ -195,7 +197,7 @@ class RunnerImage(Settings):
                     error=ScanError,
                 )
             database = grype_db or await latest_database(dag, db_url)
-            grype = await self.tool(GRYPE, grype, grype_url, ScanError)
+            grype = await self.tool(GRYPE, grype, grype_url, grype_checksum, ScanError)
             return await scan_table(
                 dag, ctr, name=name, grype=grype, database=database, base=base, fail_on=gate, output=report
             )

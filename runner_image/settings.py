@@ -43,7 +43,7 @@ from pipelines.shared.pins import (
 )
 from pipelines.shared.reference import parse_reference
 from pipelines.shared.spec import RunnerSpec
-from pipelines.shared.validators import parse_runner_checksums, valid_base_url
+from pipelines.shared.validators import parse_runner_checksums, valid_base_url, valid_sha256
 from runner_image.arguments import DockerAptRepoArg, HooksArchiveArg, NovolumeArchiveArg, RunnerArchiveArg
 
 
@@ -174,7 +174,12 @@ class Settings:
         )
 
     async def tool(
-        self, tool: Tool, given: dagger.File | None, base_url: str, error: type[RunnerImageError]
+        self,
+        tool: Tool,
+        given: dagger.File | None,
+        base_url: str,
+        sha256: str | None,
+        error: type[RunnerImageError],
     ) -> dagger.File:
         """The binary given (--grype, --syft), else the tool's pinned release asset, verified (a plain method)."""
         if given is not None:
@@ -185,6 +190,7 @@ class Settings:
             base_image=str(parse_reference(self.base_image, name="base_image")),
             base_url=valid_base_url(tool.url_flag.removeprefix("--").replace("-", "_"), base_url),
             api_url=valid_base_url("github_api_url", self.github_api_url),
+            sha256=valid_sha256(tool.sum_flag.removeprefix("--").replace("-", "_"), sha256),
             error=error,
         )
 

@@ -2,10 +2,11 @@
 
 Each is a static Go binary in a GitHub release asset of anchore/<tool>,
 ``<tool>_<version>_linux_<arch>.tar.gz``, for the engine's own platform (where
-the tool runs). The SHA-256 it must have is the one GitHub's releases API
-publishes for that asset (its digest), read at --github-api-url with the
-settings' token; the download base may be a mirror, whose bytes must match
-it. The archive is unpacked with the base image's tar, on the engine's
+the tool runs). The SHA-256 it must have is, first found: the one given
+(--grype-checksum, --syft-checksum), the one pins.toml pins for that arch, or the
+one GitHub's releases API publishes for that asset (its digest), read at
+--github-api-url with the settings' token. The download base may be a mirror,
+whose bytes must match it. The archive is unpacked with the base image's tar, on the engine's
 platform; only the binary leaves that container. A binary passed in instead
 (--grype, --syft) is used as given: the air-gapped way.
 """
@@ -13,6 +14,8 @@ platform; only the binary leaves that container. A binary passed in instead
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import dagger
 
@@ -21,7 +24,7 @@ from pipelines.network.published import fetch_release_digests
 from pipelines.network.upstream import cause
 from pipelines.shared.defaults import GITHUB_API_URL
 from pipelines.shared.errors import RunnerImageError, UpstreamError, check_the_way, reached_nothing
-from pipelines.shared.pins import PINS
+from pipelines.shared.pins import PINS, PINS_PATH, TOOL_SUM_KEY
 
 IN = "/in/tool.tar.gz"
 OUT = "/out"
@@ -33,6 +36,8 @@ class Tool:
 
     name: str  # grype, syft
     version: str
+    sha256: Mapping[str, str | None] = dataclasses.field(default_factory=lambda: MappingProxyType({}), hash=False)
+    """Engine arch -> the pinned SHA-256 of its release asset (None: not pinned)."""
 
     @property
     def base_url(self) -> str:
@@ -46,6 +51,10 @@ class Tool:
     def url_flag(self) -> str:
         return f"--{self.name}-base-url"
 
+    @property
+    def sum_flag(self) -> str:
+        return f"--{self.name}-checksum"
+
     def asset(self, arch: str) -> str:
         return f"{self.name}_{self.version}_linux_{arch}.tar.gz"
 
@@ -56,8 +65,19 @@ class Tool:
         return f"{api_url.rstrip('/')}/repos/anchore/{self.name}/releases/tags/v{self.version}"
 
 
-GRYPE = Tool("grype", PINS.grype_version)
-SYFT = Tool("syft", PINS.syft_version)
+GRYPE = Tool("grype", PINS.grype_version, PINS.grype_sha256)
+SYFT = Tool("syft", PINS.syft_version, PINS.syft_sha256)
+
+
+async def expected_sum(
+    client: dagger.Client, tool: Tool, arch: str, given: str | None, api_url: str, error: type[Exception]
+) -> tuple[str, str]:
+    """The SHA-256 the asset must have, and where it came from: given, else pinned, else GitHub's."""
+    if given:
+        return given, f"the {tool.sum_flag} given"
+    if pinned := tool.sha256.get(arch):
+        return pinned, f"{PINS_PATH}'s [tools] {TOOL_SUM_KEY.format(tool=tool.name, arch=arch)}"
+    return await published_sum(client, tool, arch, api_url, error), f"what GitHub publishes for {tool.asset(arch)}"
 
 
 async def published_sum(client: dagger.Client, tool: Tool, arch: str, api_url: str, error: type[Exception]) -> str:
@@ -85,11 +105,12 @@ async def official_tool(
     base_image: str,
     base_url: str,
     api_url: str = GITHUB_API_URL,
+    sha256: str | None = None,
     error: type[RunnerImageError],
 ) -> dagger.File:
-    """The tool's binary for the engine's platform, from its release asset verified against GitHub's sum."""
+    """The tool's binary for the engine's platform, from its release asset verified against its SHA-256."""
     arch = str(await client.default_platform()).split("/")[1]
-    expected = await published_sum(client, tool, arch, api_url, error)
+    expected, source = await expected_sum(client, tool, arch, sha256, api_url, error)
     url = tool.url(base_url, arch)
 
     try:
@@ -100,8 +121,8 @@ async def official_tool(
         raise error(msg) from e
     if not digest_matches(found, expected):
         msg = (
-            f"{url}: expected SHA-256 {expected} (what GitHub publishes for {tool.asset(arch)}), found engine "
-            f"digest {found}. Nothing was run; check {tool.url_flag} (a mirror must serve the release's bytes)"
+            f"{url}: expected SHA-256 {expected} ({source}), found engine digest {found}. "
+            f"Nothing was run; check {tool.url_flag} (a mirror must serve the release's bytes)"
         )
         raise error(msg)
     unpacked = (

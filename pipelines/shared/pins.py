@@ -19,6 +19,8 @@ from pipelines.shared.errors import InvalidSpecError
 PINS_FILE = Path(__file__).parent.parent / "pins.toml"  # at the library's top, like a Dockerfile's ARG block
 PINS_PATH = "pipelines/pins.toml"  # as a checkout names it, for messages and the workflow
 RUNNER_SUM_KEY = "sha256_{runner_arch}"  # [runner] holds one sum per runner asset arch (x64, arm64)
+TOOL_SUM_KEY = "{tool}_sha256_{arch}"  # [tools] holds one sum per tool and engine arch
+TOOL_ARCHES = ("amd64", "arm64")  # the engine platforms a tool's release asset is pinned for
 
 # (table, key) -> what it holds; every one must be in the file, as a string.
 KEYS: Mapping[tuple[str, str], str] = MappingProxyType(
@@ -36,7 +38,11 @@ KEYS: Mapping[tuple[str, str], str] = MappingProxyType(
         ("docker", "buildx"): "docker-buildx-plugin version",
         ("base", "image"): "base image reference",
         ("tools", "syft"): "syft version that sbom is tested with",
+        ("tools", "syft_sha256_amd64"): "SHA-256 of syft's linux_amd64 release asset, or empty",
+        ("tools", "syft_sha256_arm64"): "SHA-256 of syft's linux_arm64 release asset, or empty",
         ("tools", "grype"): "grype version that scan is tested with",
+        ("tools", "grype_sha256_amd64"): "SHA-256 of grype's linux_amd64 release asset, or empty",
+        ("tools", "grype_sha256_arm64"): "SHA-256 of grype's linux_arm64 release asset, or empty",
         ("tools", "actionlint"): "actionlint version that lints the workflows",
         ("tools", "crane"): "crane version that assembles the test environment's images",
     }
@@ -60,7 +66,11 @@ class Pins:
     buildx_version: str
     base_image: str
     syft_version: str
+    syft_sha256: Mapping[str, str | None]
+    """Engine arch (amd64, arm64) -> SHA-256 of syft's release asset for it."""
     grype_version: str
+    grype_sha256: Mapping[str, str | None]
+    """Engine arch (amd64, arm64) -> SHA-256 of grype's release asset for it."""
     actionlint_version: str
     crane_version: str
 
@@ -98,7 +108,13 @@ def parse(text: str, *, where: str = PINS_PATH) -> Pins:
         buildx_version=values["docker", "buildx"],
         base_image=values["base", "image"],
         syft_version=values["tools", "syft"],
+        syft_sha256=MappingProxyType(
+            {arch: optional("tools", TOOL_SUM_KEY.format(tool="syft", arch=arch)) for arch in TOOL_ARCHES}
+        ),
         grype_version=values["tools", "grype"],
+        grype_sha256=MappingProxyType(
+            {arch: optional("tools", TOOL_SUM_KEY.format(tool="grype", arch=arch)) for arch in TOOL_ARCHES}
+        ),
         actionlint_version=values["tools", "actionlint"],
         crane_version=values["tools", "crane"],
     )

@@ -91,10 +91,20 @@ def hooks_release(version: str, sha: str, published: datetime.datetime, *, prere
     }
 
 
-def tool_release(version: str, published: datetime.datetime, *, prerelease: bool = False) -> dict:
-    """One anchore/<tool> release as the API lists it (its assets are not read by updates)."""
+def tool_release(
+    version: str, published: datetime.datetime, *, prerelease: bool = False, assets: list[dict] | None = None
+) -> dict:
+    """One anchore/<tool> release as the API lists it; assets as FakeUpstream.tool_assets serves them."""
     return {"tag_name": f"v{version}", "draft": False, "prerelease": prerelease, "published_at": iso(published),
-            "body": "## Changes\r\n", "assets": []}  # fmt: skip
+            "body": "## Changes\r\n", "assets": assets or []}  # fmt: skip
+
+
+TOOL_ARCHES = ("amd64", "arm64")
+
+
+def checksums_file(sums: Mapping[str, str]) -> str:
+    """goreleaser's <tool>_<version>_checksums.txt: "<sha256>  <file>" per line, sorted by file."""
+    return "".join(f"{sha}  {name}\n" for name, sha in sorted(sums.items()))
 
 
 def packages_index(versions: Mapping[str, list[str]], codename: str = "bookworm", os_tag: str = "debian.12") -> str:
@@ -182,6 +192,27 @@ class FakeUpstream:
             sums[arch] = sha256(data)
         return sums
 
+    def tool_assets(
+        self, tool: str, version: str, *, listed: Mapping[str, str] | None = None
+    ) -> tuple[list[dict], dict[str, str]]:
+        """A tool release's assets, as the API lists them: the linux tarballs (with made-up bytes' sums as their
+        digests) and the checksums file, served under /anchore/<tool>/releases/download/v<version>/, which
+        lists them (and a darwin asset, as goreleaser's does), with listed's sums (arch -> sum) instead.
+        Returns the assets and arch -> the API's digest."""
+        download = f"/anchore/{tool}/releases/download/v{version}"
+        names = {arch: f"{tool}_{version}_linux_{arch}.tar.gz" for arch in TOOL_ARCHES}
+        digests = {arch: sha256(f"{tool} {version} {arch}".encode()) for arch in TOOL_ARCHES}
+        in_file = {names[arch]: (listed or {}).get(arch, digests[arch]) for arch in TOOL_ARCHES}
+        in_file[f"{tool}_{version}_darwin_arm64.tar.gz"] = sha256(b"darwin")
+        checksums = f"{tool}_{version}_checksums.txt"
+        text = checksums_file(in_file)
+        self.put(f"{download}/{checksums}", text)
+        assets = [{"name": names[arch], "digest": f"sha256:{digests[arch]}",
+                   "browser_download_url": f"{self.url}{download}/{names[arch]}"} for arch in TOOL_ARCHES]  # fmt: skip
+        assets.append({"name": checksums, "digest": f"sha256:{sha256(text.encode())}",
+                       "browser_download_url": f"{self.url}{download}/{checksums}"})  # fmt: skip
+        return assets, digests
+
     def hooks_asset(self, version: str) -> str:
         data = hooks_zip(version)
         self.put(f"/hooks/v{version}/actions-runner-hooks-k8s-{version}.zip", data)
@@ -217,11 +248,16 @@ def release_asset(cache: Path, binary: Path, name: str) -> Path:
     return packed
 
 
-def serve_tool_release(github: FakeUpstream, cache: Path, name: str, version: str, binary: Path) -> None:
+def serve_tool_release(github: FakeUpstream, cache: Path, name: str, version: str, binary: Path) -> str:
     """Serve binary as anchore/<name>'s release asset for amd64, and its digest in the releases API, as GitHub
-    does: the asset under /anchore/<name>/releases/download/v<version>/, the release under /api/repos/."""
+    does: the asset under /anchore/<name>/releases/download/v<version>/, the release under /api/repos/.
+
+    Returns the asset's SHA-256, for --<name>-checksum: it is not the release's (the binary is built here), so
+    a call that checks it against pins.toml's sum, once bump has filled that, refuses it.
+    """
     asset = f"{name}_{version}_linux_amd64.tar.gz"
     packed = release_asset(cache, binary, asset).read_bytes()
     github.put(f"/anchore/{name}/releases/download/v{version}/{asset}", packed)
     release = {"tag_name": f"v{version}", "assets": [{"name": asset, "digest": f"sha256:{sha256(packed)}"}]}
     github.put(f"/api/repos/anchore/{name}/releases/tags/v{version}", json_answer(release))
+    return sha256(packed)

@@ -238,12 +238,10 @@ def release_gate_stand_ins(stack: contextlib.ExitStack, tools_cache: Path, tmp_p
     advisories = [Advisory("CVE-2099-0101", "tar", "", "Critical"), Advisory("CVE-2099-0102", "sudo", "99:1", "High")]
     database = vulnerability_db.database(tools_cache, tmp_path / "grype-db", advisories)
     github = stack.enter_context(FakeUpstream())
-    serve_tool_release(github, tools_cache, "grype", PINS.grype_version, Path(grype))
+    checksum = serve_tool_release(github, tools_cache, "grype", PINS.grype_version, Path(grype))
     host = stack.enter_context(FileServer(vulnerability_db.listing(tmp_path / "databases", database)))
-    return {
-        "settings": ["--github-api-url", github.api],
-        "function": ["--grype-base-url", f"{github.url}/anchore/grype/releases/download", "--grype-db-url", host.url],
-    }
+    grype_flags = ["--grype-base-url", f"{github.url}/anchore/grype/releases/download", "--grype-checksum", checksum]
+    return {"settings": ["--github-api-url", github.api], "function": [*grype_flags, "--grype-db-url", host.url]}
 
 
 async def release_path(
@@ -455,16 +453,16 @@ async def test_merge_refuses_missing_and_wrong_platform_sources_and_tags_nothing
 async def test_sbom_export_writes_spdx_json_with_the_runner(
     mirror: ReleaseMirror, base_image: str, tools_cache: Path, tmp_path: Path
 ) -> None:
-    """`dagger call sbom … export --path`, as the README types it: syft is the pinned release's asset, verified
-    against the digest GitHub's API publishes (a local stand-in for GitHub serving the syft .ci/run built)."""
+    """`dagger call sbom … export --path`, as the README types it: syft is the pinned release's asset (a local
+    stand-in for GitHub serving the syft .ci/run built, checked against its sum given as --syft-checksum)."""
     syft = found_or_stop(shutil.which("syft"), "syft not found on PATH (.ci/run installs it)")
     out = tmp_path / "sbom.spdx.json"
     with FakeUpstream() as github:
-        serve_tool_release(github, tools_cache, "syft", PINS.syft_version, Path(syft))
+        checksum = serve_tool_release(github, tools_cache, "syft", PINS.syft_version, Path(syft))
         settings = [*local_settings(mirror, base_image), "--github-api-url", github.api]
         syft_base = f"{github.url}/anchore/syft/releases/download"
-        done = await dagger("call", *settings, "sbom", "--syft-base-url", syft_base, "--arch", "arm64",
-                            "export", "--path", str(out))  # fmt: skip
+        done = await dagger("call", *settings, "sbom", "--syft-base-url", syft_base, "--syft-checksum", checksum,
+                            "--arch", "arm64", "export", "--path", str(out))  # fmt: skip
     assert done.returncode == 0, done
     packages = {p["name"]: p.get("versionInfo") for p in json.loads(out.read_text())["packages"]}
     assert packages["actions-runner"] == mirror.runner_version

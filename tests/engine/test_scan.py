@@ -7,11 +7,14 @@ base image carries (no fix yet). A third names a package no image holds.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from types import MappingProxyType
 
 import dagger
 import pytest
@@ -21,7 +24,7 @@ from pipelines.audit.scan import ReportFormat, scan_table
 from pipelines.image.base import base_container
 from pipelines.image.build import build
 from pipelines.network.vulnerability_db import latest_database
-from pipelines.release.tools import GRYPE, official_tool
+from pipelines.release.tools import GRYPE, Tool, official_tool
 from pipelines.shared.contract import Layout
 from pipelines.shared.errors import InvalidSpecError, ScanError
 from pipelines.shared.pins import GRYPE_INSTALL
@@ -134,26 +137,24 @@ def test_a_gate_that_is_not_a_severity_is_refused_naming_the_words() -> None:
 
 
 @pytest.fixture(scope="module")
-def grype_release(tools_cache: Path, grype_path: str) -> Iterator[FakeUpstream]:
+def grype_release(tools_cache: Path, grype_path: str) -> Iterator[tuple[FakeUpstream, str]]:
     """GitHub standing in: grype's release asset for amd64 (the grype built here, packed as goreleaser packs it)
-    under its download path, and its digest in the releases API, as GitHub publishes them."""
+    under its download path, and its digest in the releases API, as GitHub publishes them; and that digest."""
     with FakeUpstream() as github:
-        serve_tool_release(github, tools_cache, "grype", GRYPE.version, Path(grype_path))
-        yield github
+        yield github, serve_tool_release(github, tools_cache, "grype", GRYPE.version, Path(grype_path))
 
 
 async def test_dagger_call_scan_fails_on_a_fixable_vulnerability_and_shows_the_table(
-    mirror: ReleaseMirror, base_image: str, database: Path, grype_release: FakeUpstream, tmp_path: Path
+    mirror: ReleaseMirror, base_image: str, database: Path, grype_release: tuple[FakeUpstream, str], tmp_path: Path
 ) -> None:
     """The front door, as the README gives it: no tool or database passed. grype comes from its release asset,
-    verified against the digest GitHub's API gives, the database from its listing (local hosts standing in for
-    GitHub and grype's); exit 1, the refusal and the table."""
-    settings = [*local_settings(mirror, base_image), "--github-api-url", grype_release.api]
-    grype_base = f"{grype_release.url}/anchore/grype/releases/download"
+    the database from its listing (local hosts standing in for GitHub and grype's); exit 1, the refusal and the
+    table. The asset is checked against --grype-checksum: the grype built here is not the release's build."""
+    github, checksum = grype_release
+    settings = [*local_settings(mirror, base_image), "--github-api-url", github.api]
+    grype = ["--grype-base-url", f"{github.url}/anchore/grype/releases/download", "--grype-checksum", checksum]
     with FileServer(vulnerability_db.listing(tmp_path / "databases", database)) as host:
-        done = await dagger_cli(
-            "call", *settings, "scan", "--grype-base-url", grype_base, "--grype-db-url", host.url, "--fail-on", "high"
-        )
+        done = await dagger_cli("call", *settings, "scan", *grype, "--grype-db-url", host.url, "--fail-on", "high")
     assert done.returncode == 1, done
     assert f"fail_on high: 1 vulnerability at or above it has a fix ({FIXED.cve})" in done.stderr, done.stderr
     assert f"| {FIXED.cve} | High | {FIXED.fixed_in} | {Where.ADDED.value} |" in done.stderr
@@ -193,18 +194,44 @@ async def test_the_listings_archive_is_verified_and_an_archive_as_grype_db_is_re
     assert "1 known vulnerability, 0 with a fix" in table, table
 
 
-async def test_a_release_asset_that_is_not_what_github_publishes_is_refused(
-    dag: dagger.Client, base_image: str, grype_release: FakeUpstream
+async def test_a_tools_asset_is_checked_against_the_sum_given_else_pinned_else_published(
+    dag: dagger.Client, base_image: str, grype_release: tuple[FakeUpstream, str]
 ) -> None:
-    """The mirror serves other bytes than the digest GitHub's API gives: refused before anything runs."""
-    asset = GRYPE.asset("amd64")
-    with FakeUpstream() as mirror:
+    """The SHA-256 a release asset must have: --grype-checksum's, else pins.toml's for the engine's platform,
+    else the digest GitHub's API publishes. Each is used (the asset it matches runs) and refused (other bytes,
+    before anything runs), and each refusal says where the sum came from."""
+    github, served = grype_release
+    asset, other = GRYPE.asset("amd64"), "0" * 64
+    unpinned = dataclasses.replace(GRYPE, sha256=MappingProxyType({}))
+    pinned = dataclasses.replace(GRYPE, sha256=MappingProxyType({"amd64": served}))
+    wrong_pin = dataclasses.replace(GRYPE, sha256=MappingProxyType({"amd64": other}))
+    base_url = f"{github.url}/anchore/grype/releases/download"
+
+    async def grype(tool: Tool, given: str | None = None, url: str = base_url) -> dagger.File:
+        return await official_tool(
+            dag, tool, base_image=base_image, base_url=url, api_url=github.api, sha256=given, error=ScanError
+        )
+
+    for tool, given in ((unpinned, None), (pinned, None), (wrong_pin, served)):  # published, pinned, given
+        ran = dag.container().from_(base_image).with_file("/grype", await grype(tool, given))
+        said = await ran.with_exec(["/grype", "version"]).stdout()
+        assert re.search(r"^Application:\s+grype$", said, re.MULTILINE), said
+
+    refusals = (
+        (wrong_pin, None, "(pipelines/pins.toml's [tools] grype_sha256_amd64)"),
+        (pinned, other, "(the --grype-checksum given)"),
+    )
+    for tool, given, source in refusals:
+        with pytest.raises(ScanError) as caught:
+            await grype(tool, given)
+        said = str(caught.value)
+        assert said.startswith(f"scan: {base_url}/v{GRYPE.version}/{asset}: expected SHA-256 {other} {source}"), said
+
+    with FakeUpstream() as mirror:  # a mirror serving other bytes than the ones GitHub publishes
         mirror.put(f"/v{GRYPE.version}/{asset}", b"not grype\n")
         with pytest.raises(ScanError) as caught:
-            await official_tool(
-                dag, GRYPE, base_image=base_image, base_url=mirror.url, api_url=grype_release.api, error=ScanError
-            )
+            await grype(unpinned, url=mirror.url)
     said = str(caught.value)
-    assert said.startswith(f"scan: {mirror.url}/v{GRYPE.version}/{asset}: expected SHA-256 "), said
+    assert said.startswith(f"scan: {mirror.url}/v{GRYPE.version}/{asset}: expected SHA-256 {served} "), said
     assert f"(what GitHub publishes for {asset}), found engine digest sha256:" in said
     assert "Nothing was run; check --grype-base-url" in said

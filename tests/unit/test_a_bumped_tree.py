@@ -5,7 +5,8 @@ The update workflow opens a PR whose only change is pins.toml rewritten by
 hooks or Docker version would turn every such PR red. So this copies the
 tree, moves every pin the way `bump` does (the same rewrite, keeping comments
 and order: the runner with both its sums, both hooks releases with their zip
-sums filled, the Docker CLI and buildx), and runs the unit tier there.
+sums filled, the Docker CLI and buildx, grype and syft with their release
+assets' sums filled), and runs the unit tier there.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.shared.pins import PINS, PINS_FILE, parse, rewrite
+from pipelines.shared.pins import PINS, PINS_FILE, TOOL_ARCHES, TOOL_SUM_KEY, parse, rewrite
 from tests.checkout import ROOT, copy_checkout
 
 THIS = Path(__file__).relative_to(ROOT).as_posix()
@@ -45,6 +46,13 @@ def every_pin_moved() -> dict[tuple[str, str], str]:
         ("hooks_novolume", "sha256"): fake_sum("hooks novolume"),
         ("docker", "cli"): next_patch(PINS.docker_version),
         ("docker", "buildx"): next_patch(PINS.buildx_version),
+        ("tools", "syft"): next_patch(PINS.syft_version),
+        ("tools", "grype"): next_patch(PINS.grype_version),
+        **{
+            ("tools", TOOL_SUM_KEY.format(tool=tool, arch=arch)): fake_sum(f"{tool} {arch}")
+            for tool in ("syft", "grype")
+            for arch in TOOL_ARCHES
+        },
     }
 
 

@@ -25,7 +25,7 @@ def test_every_pin_is_well_formed() -> None:
     tools = (PINS.syft_version, PINS.grype_version, PINS.actionlint_version, PINS.crane_version)
     for version in (PINS.docker_version, PINS.buildx_version, *tools):
         assert valid_version("pin", version) == version
-    for sha in (*PINS.runner_sha256.values(), PINS.hooks_sha256, PINS.hooks_novolume_sha256):
+    for sha in (*PINS.runner_sha256.values(), PINS.hooks_sha256, PINS.hooks_novolume_sha256, *tool_sums()):
         assert valid_sha256("pin", sha) == sha  # lowercase 64 hex, or None (empty)
     assert str(parse_reference(PINS.base_image)) == PINS.base_image
     for hold, version in (
@@ -71,8 +71,14 @@ def pinned_values() -> list[str]:
     values += [PINS.syft_version, PINS.grype_version, PINS.actionlint_version, PINS.crane_version]
     values += [PINS.hooks_version, PINS.hooks_novolume_version]
     return values + [
-        sha for sha in (*PINS.runner_sha256.values(), PINS.hooks_sha256, PINS.hooks_novolume_sha256) if sha
+        sha
+        for sha in (*PINS.runner_sha256.values(), PINS.hooks_sha256, PINS.hooks_novolume_sha256, *tool_sums())
+        if sha
     ]
+
+
+def tool_sums() -> list[str | None]:
+    return [*PINS.grype_sha256.values(), *PINS.syft_sha256.values()]
 
 
 @pytest.mark.parametrize("value", pinned_values())
