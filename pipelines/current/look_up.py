@@ -13,8 +13,9 @@ from collections.abc import Mapping
 
 import dagger
 
-from pipelines.current.releases import Release, parse_releases
-from pipelines.current.updates import Row, base_row, docker_rows, hooks_row, runner_row, tool_row
+from pipelines.current.releases import Release, newest, parse_releases, tool_checksums_file
+from pipelines.current.updates import Row, base_row, docker_rows, hooks_row, runner_row, tool_row, wants_sums
+from pipelines.network.published import parse_checksums_file
 from pipelines.network.upstream import read_json, read_text
 from pipelines.shared.concurrently import gather
 from pipelines.shared.defaults import ARCHES
@@ -63,6 +64,21 @@ async def docker_indexes(
     return dict(zip(ARCHES, texts, strict=True)), f"{root}/binary-<arch>/Packages"
 
 
+async def tool_checksums(
+    client: dagger.Client, tool: str, version: str, pinned_sums: Mapping[str, str | None], releases: list[Release]
+) -> dict[str, str]:
+    """The sums the newest release's checksums file lists, read only when that release would be proposed (and
+    from where the API says it is); none when the release has no such file, which its row then reports."""
+    candidate = newest(releases)
+    if candidate is None or not wants_sums(version, list(pinned_sums.values()), candidate):
+        return {}
+    url = candidate.asset_urls.get(tool_checksums_file(tool, candidate.version))
+    if url is None:
+        return {}
+    fix = "Check that the engine can reach it (the releases API at --github-api-url names it)"
+    return parse_checksums_file(await read_text(client, url, fix=fix))
+
+
 async def look_up(client: dagger.Client, pins: Pins, sources: Sources, *, now: datetime.datetime) -> list[Row]:
     """Every pin's row, upstream read concurrently through the engine."""
     base = client.container().from_(pins.base_image)
@@ -81,7 +97,14 @@ async def look_up(client: dagger.Client, pins: Pins, sources: Sources, *, now: d
             *(f"reading {repo}'s releases from {api}" for repo in TOOL_REPOS.values()),
         ),
     )
-    pinned = {"grype": pins.grype_version, "syft": pins.syft_version}
+    pinned = {"grype": (pins.grype_version, pins.grype_sha256), "syft": (pins.syft_version, pins.syft_sha256)}
+    listed = await gather(
+        *(
+            functools.partial(tool_checksums, client, name, *pinned[name], found)
+            for name, (found, _) in zip(TOOL_REPOS, tools, strict=True)
+        ),
+        steps=[f"reading {repo}'s checksums file" for repo in TOOL_REPOS.values()],
+    )
     return [
         runner_row(pins, runner, source=runner_url, now=now),
         hooks_row(
@@ -103,6 +126,9 @@ async def look_up(client: dagger.Client, pins: Pins, sources: Sources, *, now: d
             hooks_url,
         ),
         *docker_rows(pins, indexes, apt_source),
-        *(tool_row(name, pinned[name], found, url) for name, (found, url) in zip(TOOL_REPOS, tools, strict=True)),
+        *(
+            tool_row(name, *pinned[name], found, url, sums)
+            for name, (found, url), sums in zip(TOOL_REPOS, tools, listed, strict=True)
+        ),
         base_row(pins, resolved),
     ]

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from pipelines.network.published import parse_release_notes, parse_sums_section
 from pipelines.shared.defaults import RUNNER_ARCH
 from pipelines.shared.errors import InvalidSpecError, UpstreamError, refused
+from pipelines.shared.pins import TOOL_ARCHES
 from pipelines.shared.spec import hooks_asset_name
 from pipelines.shared.validators import valid_sha256, valid_version
 
@@ -34,6 +35,8 @@ class Release:
     api_sums: Mapping[str, str]
     """Asset name -> SHA-256 from the API's asset digest."""
     notes: str
+    asset_urls: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Asset name -> where it is downloaded (the API's browser_download_url)."""
 
 
 def parse_releases(answer: object, *, url: str) -> list[Release]:
@@ -51,8 +54,10 @@ def parse_releases(answer: object, *, url: str) -> list[Release]:
             if not stable:  # a prerelease's odd tag is never proposed: no need to refuse it
                 continue
             raise UpstreamError(str(e.args[0]), url=url) from None
-        sums = {}
+        sums, urls = {}, {}
         for asset in item.get("assets") or []:
+            if isinstance(asset, dict) and isinstance(asset.get("browser_download_url"), str):
+                urls[str(asset.get("name"))] = asset["browser_download_url"]
             digest = asset.get("digest") if isinstance(asset, dict) else None
             if digest:  # None on releases older than the API's digests
                 name = f"asset {asset.get('name')} of {tag} at {url}"
@@ -67,6 +72,7 @@ def parse_releases(answer: object, *, url: str) -> list[Release]:
                 stable=stable,
                 api_sums=sums,
                 notes=str(item.get("body") or ""),
+                asset_urls=urls,
             )
         )
     return releases
@@ -90,24 +96,26 @@ def newest(releases: Iterable[Release], hold: str | None = None) -> Release | No
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class AssetSums:
-    """One asset's SHA-256 as two sources give it."""
+    """One asset's SHA-256 as two sources give it: the API's digest, and the release's own list of sums."""
 
     asset: str
     api: str | None
-    notes: str | None
+    listed: str | None
+    listed_in: str = "release notes"
+    """Where the release lists its sums: its notes, or its checksums file."""
 
     @property
     def agreed(self) -> str | None:
-        return self.api if self.api and self.api == self.notes else None
+        return self.api if self.api and self.api == self.listed else None
 
     @property
     def problem(self) -> str | None:
         if self.agreed:
             return None
-        if not self.api or not self.notes:
-            missing = " and ".join(n for n, v in (("API digest", self.api), ("release notes", self.notes)) if not v)
+        if not self.api or not self.listed:
+            missing = " and ".join(n for n, v in (("API digest", self.api), (self.listed_in, self.listed)) if not v)
             return f"{self.asset}: no SHA-256 in the {missing}"
-        return f"{self.asset}: API digest {self.api} and release notes {self.notes} disagree"
+        return f"{self.asset}: API digest {self.api} and {self.listed_in} {self.listed} disagree"
 
 
 def runner_sums(release: Release) -> tuple[AssetSums, ...]:
@@ -116,7 +124,7 @@ def runner_sums(release: Release) -> tuple[AssetSums, ...]:
         AssetSums(
             asset=(name := f"actions-runner-linux-{arch}-{release.version}.tar.gz"),
             api=release.api_sums.get(name),
-            notes=markers.get(f"linux-{arch}"),
+            listed=markers.get(f"linux-{arch}"),
         )
         for arch in RUNNER_ARCH.values()
     )
@@ -124,7 +132,25 @@ def runner_sums(release: Release) -> tuple[AssetSums, ...]:
 
 def hooks_sums(release: Release) -> tuple[AssetSums, ...]:
     name = hooks_asset_name(release.version)
-    return (AssetSums(asset=name, api=release.api_sums.get(name), notes=parse_sums_section(release.notes).get(name)),)
+    return (AssetSums(asset=name, api=release.api_sums.get(name), listed=parse_sums_section(release.notes).get(name)),)
+
+
+def tool_checksums_file(tool: str, version: str) -> str:
+    """The checksums file of an anchore/<tool> release (goreleaser's name)."""
+    return f"{tool}_{version}_checksums.txt"
+
+
+def tool_sums(tool: str, release: Release, listed: Mapping[str, str]) -> tuple[AssetSums, ...]:
+    """Each engine arch's release asset of an anchore/<tool> release; listed is its checksums file, parsed."""
+    return tuple(
+        AssetSums(
+            asset=(name := f"{tool}_{release.version}_linux_{arch}.tar.gz"),
+            api=release.api_sums.get(name),
+            listed=listed.get(name),
+            listed_in=tool_checksums_file(tool, release.version),
+        )
+        for arch in TOOL_ARCHES
+    )
 
 
 def deb_versions(packages_index: str, package: str) -> set[str]:

@@ -7,9 +7,10 @@ Rules:
 - the newest release is the newest by version that is neither a draft nor a
   prerelease, within the pin's ``hold`` prefix if it has one;
 - a GitHub asset is proposed only with two agreeing SHA-256 sums: the API's
-  asset ``digest`` and the release notes' (runner: ``<!-- BEGIN SHA linux-x64 -->``
-  markers; hooks: the ``## SHA-256 Checksums`` list); a pin without its sum is
-  out of date, and is filled the same way;
+  asset ``digest`` and the release's own list (runner: its notes'
+  ``<!-- BEGIN SHA linux-x64 -->`` markers; hooks: its notes' ``## SHA-256
+  Checksums`` list; grype and syft: its ``<tool>_<version>_checksums.txt``);
+  a pin without its sum is out of date, and is filled the same way;
 - the Docker CLI and buildx versions are the newest in Docker's apt index for
   the base's distribution, present for every arch (apt verifies the packages);
 - the runner row carries GitHub's deadline: 30 days after the first release
@@ -23,10 +24,19 @@ import datetime
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from pipelines.current.releases import AssetSums, Release, deb_versions, hooks_sums, newest, runner_sums, version_key
+from pipelines.current.releases import (
+    AssetSums,
+    Release,
+    deb_versions,
+    hooks_sums,
+    newest,
+    runner_sums,
+    tool_sums,
+    version_key,
+)
 from pipelines.shared.defaults import RUNNER_ARCH
 from pipelines.shared.errors import InvalidSpecError, StalePinError, refused
-from pipelines.shared.pins import PINS_PATH, RUNNER_SUM_KEY, Pins, rewrite
+from pipelines.shared.pins import PINS_PATH, RUNNER_SUM_KEY, TOOL_SUM_KEY, Pins, rewrite
 
 DEADLINE_DAYS = 30  # GitHub: install each new runner release within 30 days of its publication
 DOCKER_PACKAGES = {"cli": "docker-ce-cli", "buildx": "docker-buildx-plugin"}
@@ -63,7 +73,7 @@ def _proposal(
     if candidate is None:
         return Row(pin=pin, current=current, newest="none found", source=source, status=f"no stable release{held}")
     newer = version_key(candidate.version) > version_key(current)
-    if not newer and (version_key(candidate.version) < version_key(current) or all(pinned_sums)):
+    if not wants_sums(current, pinned_sums, candidate):
         return Row(pin=pin, current=current, newest=candidate.version, source=source, status=f"current{held}")
     sums = sums_of(candidate)
     problems = [s.problem for s in sums if s.problem]
@@ -77,6 +87,14 @@ def _proposal(
     return Row(
         pin=pin, current=current, newest=candidate.version, source=source, status=status, sums=sums, changes=changes
     )
+
+
+def wants_sums(current: str, pinned_sums: Sequence[str | None], candidate: Release | None) -> bool:
+    """Whether candidate would be proposed, if its sums agree: it is newer, or it is the pin, missing a sum."""
+    if candidate is None:
+        return False
+    found, pinned = version_key(candidate.version), version_key(current)
+    return found > pinned or (found == pinned and not all(pinned_sums))
 
 
 def runner_row(pins: Pins, releases: list[Release], *, source: str, now: datetime.datetime) -> Row:
@@ -146,20 +164,25 @@ def docker_rows(pins: Pins, indexes: Mapping[str, str], source: str) -> list[Row
     return rows
 
 
-def tool_row(name: str, current: str, releases: list[Release], source: str) -> Row:
-    """A tool scan or sbom downloads (grype, syft): its newest stable release. No sum is pinned: each call
-    checks the asset against the SHA-256 GitHub publishes for it."""
-    best = newest(releases)
-    if best is None:
-        return Row(pin=name, current=current, newest="none found", source=source, status="no stable release")
-    newer = version_key(best.version) > version_key(current)
-    return Row(
+def tool_row(
+    name: str,
+    current: str,
+    pinned_sums: Mapping[str, str | None],
+    releases: list[Release],
+    source: str,
+    listed: Mapping[str, str],
+) -> Row:
+    """A tool scan or sbom downloads (grype, syft): its newest stable release, with its release assets' sums
+    (one per engine arch) where the API's digests and listed (the release's checksums file, parsed) agree."""
+    arches = list(pinned_sums)
+    return _proposal(
         pin=name,
         current=current,
-        newest=best.version,
+        pinned_sums=[pinned_sums[arch] for arch in arches],
+        candidate=newest(releases),
+        sums_of=lambda release: tool_sums(name, release, listed),
+        keys=(("tools", name), [("tools", TOOL_SUM_KEY.format(tool=name, arch=arch)) for arch in arches]),
         source=source,
-        status="update" if newer else "current",
-        changes={("tools", name): best.version} if newer else {},
     )
 
 
@@ -198,8 +221,11 @@ def render(rows: Sequence[Row]) -> str:
         lines.append(f"| {row.pin} | {row.current} | {row.newest} | {status} | {row.source} |")
     sums = [(row, s) for row in rows for s in row.sums]
     if sums:
-        lines += ["", "| asset | API digest | release notes | agree |", "|---|---|---|---|"]
-        lines += [f"| {s.asset} | {s.api or '—'} | {s.notes or '—'} | {'yes' if s.agreed else 'NO'} |" for _, s in sums]
+        lines += ["", "| asset | API digest | the release's own list | agree |", "|---|---|---|---|"]
+        lines += [
+            f"| {s.asset} | {s.api or '—'} | {s.listed or '—'} ({s.listed_in}) | {'yes' if s.agreed else 'NO'} |"
+            for _, s in sums
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -1,4 +1,4 @@
-"""The sums GitHub publishes for a release: the releases API's asset digests and the sums in its notes.
+"""The sums GitHub publishes for a release: the API's asset digests, and those its notes or checksums file list.
 
 Pure parsing, but for fetch_release_digests, which reads the API through the engine.
 """
@@ -25,6 +25,8 @@ _SHA_MARKER = re.compile(
 _SUMS_HEADING = re.compile(r"^##\s+SHA-256 Checksums\s*$", re.IGNORECASE)
 _HEADING = re.compile(r"^#{1,6}\s")
 _SUM_LINE = re.compile(r"^[-*]\s+(?P<name>[\w.-]+\.(?:zip|tar\.gz))\s+(?P<sum>[0-9A-Fa-f]{64})$")
+# goreleaser's <project>_<version>_checksums.txt (anchore's tools): "<sum>  <file>", as sha256sum prints it.
+_CHECKSUMS_LINE = re.compile(r"^(?P<sum>[0-9A-Fa-f]{64}) [ *](?P<name>[\w.+-]+)$")
 _GITHUB_DOWNLOAD = re.compile(r"^/(?P<owner>[^/]+)/(?P<repo>[^/]+)/releases/download$")
 
 
@@ -51,6 +53,11 @@ def parse_sums_section(body: str) -> dict[str, str]:
         elif inside and (match := _SUM_LINE.match(line)):
             sums[match["name"]] = match["sum"].lower()
     return sums
+
+
+def parse_checksums_file(text: str) -> dict[str, str]:
+    """{file: hex} from a sha256sum-style checksums file (goreleaser's); other lines are not sums. Lowercased."""
+    return {m["name"]: m["sum"].lower() for line in text.splitlines() if (m := _CHECKSUMS_LINE.match(line.strip()))}
 
 
 def parse_release_assets(release_json: str) -> dict[str, str]:

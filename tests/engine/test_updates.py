@@ -38,11 +38,11 @@ NEW_RUNNER = "2.399.7"  # no real release has it
 NEW_HOOKS = "0.9.9"
 HELD_HOOKS = "0.7.9"  # newer than the k8s/ pin and on its 0.7 hold
 DOCKER_NEW, BUILDX_AMD64_ONLY = "29.99.1", "0.99.0"
-NEW_GRYPE = "99.0.0"  # newer than any grype pin
+NEW_GRYPE, NEW_SYFT = "99.0.0", "99.0.1"  # newer than any grype or syft pin
 RUNNER_LIST = "/api/repos/actions/runner/releases"
 TITLE = (
     f"Update runner to {NEW_RUNNER}, hooks (k8s/) to {HELD_HOOKS}, hooks (k8s-novolume/) to {NEW_HOOKS}, "
-    f"docker-ce-cli to {DOCKER_NEW}, grype to {NEW_GRYPE}"
+    f"docker-ce-cli to {DOCKER_NEW}, grype to {NEW_GRYPE}, syft to {NEW_SYFT}"
 )
 HOOKS_LIST = "/api/repos/actions/runner-container-hooks/releases"
 
@@ -66,9 +66,13 @@ def upstream() -> Iterator[FakeUpstream]:
                 runner_release(PINS.runner_version, pinned_sums, NOW - datetime.timedelta(days=60)),
             ],
         )
-        # The tools scan and sbom download: a newer grype (and a prerelease, never proposed), syft as pinned.
-        fake.releases("anchore/grype", [tool_release("99.1.0", NOW, prerelease=True), tool_release(NEW_GRYPE, NOW)])
-        fake.releases("anchore/syft", [tool_release(PINS.syft_version, NOW - datetime.timedelta(days=9))])
+        # The tools scan and sbom download: newer releases (and a prerelease, never proposed), each with its
+        # assets' digests in the API and its checksums file.
+        grype, _ = fake.tool_assets("grype", NEW_GRYPE)
+        fake.releases("anchore/grype", [tool_release("99.1.0", NOW, prerelease=True),
+                                        tool_release(NEW_GRYPE, NOW, assets=grype)])  # fmt: skip
+        syft, _ = fake.tool_assets("syft", NEW_SYFT)
+        fake.releases("anchore/syft", [tool_release(NEW_SYFT, NOW - datetime.timedelta(days=9), assets=syft)])
         for tool, version in (("grype", PINS.grype_version), ("syft", PINS.syft_version)):  # the pinned assets' sums
             asset = {"name": f"{tool}_{version}_linux_amd64.tar.gz", "digest": f"sha256:{'0' * 64}"}
             fake.put(f"/api/repos/anchore/{tool}/releases/tags/v{version}", json_answer({"assets": [asset]}))
@@ -111,7 +115,8 @@ async def test_updates_and_bump_propose_what_two_sources_vouch_for(
     assert f"| docker-ce-cli | {PINS.docker_version} | {DOCKER_NEW} | update |" in table
     assert f"| docker-buildx-plugin | {PINS.buildx_version} | {PINS.buildx_version} | current |" in table
     assert f"| grype | {PINS.grype_version} | {NEW_GRYPE} | update |" in table
-    assert f"| syft | {PINS.syft_version} | {PINS.syft_version} | current |" in table
+    assert f"| syft | {PINS.syft_version} | {NEW_SYFT} | update |" in table
+    assert f"| grype_{NEW_GRYPE}_linux_arm64.tar.gz | " in table  # with its two sums
     assert f"| base image | {base_image} | sha256:" in table
     assert f"actions-runner-linux-arm64-{NEW_RUNNER}.tar.gz" in table
     assert "2.399.9" not in table  # a prerelease
@@ -130,11 +135,15 @@ async def test_updates_and_bump_propose_what_two_sources_vouch_for(
     assert bumped.hooks_sha256
     assert bumped.hooks_novolume_sha256
     assert (bumped.docker_version, bumped.buildx_version) == (DOCKER_NEW, PINS.buildx_version)
-    assert (bumped.grype_version, bumped.syft_version) == (NEW_GRYPE, PINS.syft_version)
+    assert (bumped.grype_version, bumped.syft_version) == (NEW_GRYPE, NEW_SYFT)
+    for tool, version, sums in (("grype", NEW_GRYPE, bumped.grype_sha256), ("syft", NEW_SYFT, bumped.syft_sha256)):
+        checksums = upstream.routes[f"/anchore/{tool}/releases/download/v{version}/{tool}_{version}_checksums.txt"]
+        assert all(f"{sums[arch]}  {tool}_{version}_linux_{arch}.tar.gz" in checksums.body.decode() for arch in sums)
     assert bumped.base_image == PINS.base_image  # bump never moves the base
     old, new = PINS_FILE.read_text().splitlines(), first.read_text().splitlines()
     assert len(old) == len(new)
-    assert sum(a != b for a, b in zip(old, new, strict=True)) == 9  # 3 runner + 2 + 2 hooks + docker cli + grype
+    # 3 runner + 2 + 2 hooks + docker cli + 3 grype + 3 syft (version and two sums)
+    assert sum(a != b for a, b in zip(old, new, strict=True)) == 14
 
     # Nothing new since: bump of the bumped file is that file, byte for byte.
     again = tmp_path / "again.toml"
@@ -245,6 +254,21 @@ async def test_bad_answers_fail_clearly_and_write_nothing(
     assert code != 0, err
     assert expected.format(url=f"{upstream.api}/repos/actions/runner/releases?per_page=100") in err, err
     assert "upstream: " in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+async def test_a_tools_checksums_file_that_cannot_be_read_fails_naming_it(
+    upstream: FakeUpstream, base_image: str, tmp_path: Path
+) -> None:
+    """grype's checksums file, at the address the releases API gives, answers 404: nothing is exported."""
+    path = f"/anchore/grype/releases/download/v{NEW_GRYPE}/grype_{NEW_GRYPE}_checksums.txt"
+    upstream.put(path, Answer(404, b"Not Found"))
+    out = tmp_path / "pins.toml"
+    code, err = await bump(upstream, base_image, out)
+    assert code != 0, err
+    assert f"upstream: could not read {upstream.url}{path}: HTTP 404" in err, err
+    assert "Check that the engine can reach it (the releases API at --github-api-url names it)" in err
     assert "Traceback" not in err
     assert not out.exists()
 

@@ -19,10 +19,12 @@ from pipelines.current.updates import (
     runner_row,
     title,
     tool_row,
+    wants_sums,
 )
+from pipelines.network.published import parse_checksums_file
 from pipelines.shared.errors import InvalidSpecError, StalePinError, UpstreamError
 from pipelines.shared.pins import PINS, PINS_FILE, parse
-from tests.engine.fake_upstream import hooks_release, packages_index, runner_release, tool_release
+from tests.engine.fake_upstream import checksums_file, hooks_release, packages_index, runner_release, tool_release
 
 NOW = datetime.datetime(2026, 12, 3, 12, 0, tzinfo=datetime.UTC)
 URL = "https://api.example/repos/actions/runner/releases?per_page=100"
@@ -127,7 +129,7 @@ def test_title_table_and_bump_from_rows() -> None:
     assert f"| runner | {FIXTURE_PINS.runner_version} | 9.2.0 | update; GitHub stops sending jobs to" in table
     assert "(2 days left)" in table
     assert f"| base image | {PINS.base_image} | sha256:{A} |" in table
-    assert f"| actions-runner-linux-x64-9.2.0.tar.gz | {A} | {A} | yes |" in table
+    assert f"| actions-runner-linux-x64-9.2.0.tar.gz | {A} | {A} (release notes) | yes |" in table
     text = bumped(PINS_FILE.read_text(), rows)
     assert parse(text).runner_version == "9.2.0"
     assert bumped(text, [base_row(PINS, "x")]) == text
@@ -137,14 +139,53 @@ def test_title_table_and_bump_from_rows() -> None:
     assert title([base_row(PINS, "x")]) == "Nothing to update"
 
 
-def test_a_tool_moves_to_its_newest_stable_release_with_no_sum_to_pin() -> None:
+def tool_assets(version: str, sums: dict[str, str]) -> list[dict]:
+    """grype's linux assets with their API digests (arch -> sum) and its checksums file, as the API lists them."""
+    names = {arch: f"grype_{version}_linux_{arch}.tar.gz" for arch in sums}
+    assets = [{"name": names[a], "digest": f"sha256:{s}", "browser_download_url": f"https://dl/{names[a]}"}
+              for a, s in sums.items()]  # fmt: skip
+    return [*assets, {"name": f"grype_{version}_checksums.txt", "browser_download_url": "https://dl/checksums"}]
+
+
+def test_a_tool_moves_to_its_newest_stable_release_with_the_sums_its_checksums_file_confirms() -> None:
+    both = {"amd64": A, "arm64": B}
     found = releases(
         tool_release("9.5.0", NOW, prerelease=True),
-        tool_release("9.4.1", NOW - datetime.timedelta(days=3)),
+        tool_release("9.4.1", NOW - datetime.timedelta(days=3), assets=tool_assets("9.4.1", both)),
         tool_release("9.4.0", NOW - datetime.timedelta(days=9)),
     )
-    row = tool_row("grype", "9.4.0", found, URL)
-    assert (row.newest, row.status, row.changes) == ("9.4.1", "update", {("tools", "grype"): "9.4.1"})
-    assert tool_row("grype", "9.4.1", found, URL).changes == {}
-    assert parse(bumped(PINS_FILE.read_text(), [row])).grype_version == "9.4.1"
-    assert tool_row("syft", "1.0.0", [], URL).status == "no stable release"
+    listed = parse_checksums_file(checksums_file({"grype_9.4.1_linux_amd64.tar.gz": A,
+                                                  "grype_9.4.1_linux_arm64.tar.gz": B}))  # fmt: skip
+    empty = {"amd64": None, "arm64": None}
+    row = tool_row("grype", "9.4.0", empty, found, URL, listed)
+    assert (row.newest, row.status) == ("9.4.1", "update")
+    sums = {("tools", "grype_sha256_amd64"): A, ("tools", "grype_sha256_arm64"): B}
+    assert row.changes == {("tools", "grype"): "9.4.1", **sums}
+    assert f"| grype_9.4.1_linux_arm64.tar.gz | {B} | {B} (grype_9.4.1_checksums.txt) | yes |" in render([row])
+    pins = parse(bumped(PINS_FILE.read_text(), [row]))
+    assert (pins.grype_version, dict(pins.grype_sha256)) == ("9.4.1", both)
+    assert found[1].asset_urls["grype_9.4.1_checksums.txt"] == "https://dl/checksums"
+
+    # The pinned release missing its sums: filled, the version kept; with both, current, and nothing to read.
+    fill = tool_row("grype", "9.4.1", empty, found, URL, listed)
+    assert (fill.status, fill.changes) == ("fill the missing SHA-256", sums)
+    assert title([fill]) == "Pin the SHA-256 of grype"
+    assert not wants_sums("9.4.1", [A, B], found[1])
+    assert tool_row("grype", "9.4.1", both, found, URL, {}).status == "current"
+    assert tool_row("syft", "1.0.0", empty, [], URL, {}).status == "no stable release"
+
+
+def test_a_tool_release_whose_checksums_file_disagrees_or_lacks_an_asset_is_not_proposed() -> None:
+    found = releases(tool_release("9.4.1", NOW, assets=tool_assets("9.4.1", {"amd64": A, "arm64": B})))
+    empty = {"amd64": None, "arm64": None}
+    other = {"grype_9.4.1_linux_amd64.tar.gz": "c" * 64}  # amd64 differs, arm64 is not listed
+    row = tool_row("grype", "9.4.0", empty, found, URL, other)
+    assert row.changes == {}
+    assert row.status.startswith("NOT proposed: grype_9.4.1_linux_amd64.tar.gz: API digest "), row.status
+    assert f"and grype_9.4.1_checksums.txt {'c' * 64} disagree" in row.status
+    assert "grype_9.4.1_linux_arm64.tar.gz: no SHA-256 in the grype_9.4.1_checksums.txt" in row.status
+
+
+def test_a_checksums_file_is_read_as_sha256sum_writes_it() -> None:
+    text = f"{A.upper()}  grype_1.0.0_linux_amd64.tar.gz\n{B} *grype_1.0.0_linux_arm64.tar.gz\nnot a sum  x\n\n"
+    assert parse_checksums_file(text) == {"grype_1.0.0_linux_amd64.tar.gz": A, "grype_1.0.0_linux_arm64.tar.gz": B}
