@@ -3,9 +3,11 @@
 # over the checkout's copy. When the file changed: commit it alone to BRANCH
 # (one branch, force-pushed, so there is never more than one update PR), open
 # the PR against BASE or update the one already open (title: the first line
-# of UPDATES, `updates`' output, in ARC's words; body: its table), then start
-# ci.yml on the branch. Unchanged: say so and do nothing.
-# Reads BRANCH, BASE, UPDATES; gh reads GH_TOKEN.
+# of UPDATES, `updates`' output, in ARC's words; body: its table, then FIXES,
+# `base-fixes`' output, or, when that step failed (FIXES_OUTCOME), a line saying
+# it could not tell what the new base fixes), then start ci.yml on the branch.
+# Unchanged: say so and do nothing.
+# Reads BRANCH, BASE, UPDATES, FIXES, FIXES_OUTCOME; gh reads GH_TOKEN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pins=pipelines/pins.toml
@@ -21,7 +23,16 @@ if [[ -z $title || $title == "Nothing to update" ]]; then
   exit 1
 fi
 body=$(printf '%s\n' "$UPDATES" | tail -n +3)
+fixes=${FIXES:-}
+if [[ ${FIXES_OUTCOME:-success} != success ]]; then
+  fixes='### What the new base image fixes
+
+Could not tell: `dagger call base-fixes` did not run its scans (its step in this run says why).'
+fi
 body=$(printf 'Proposed by the scheduled `update` workflow: `dagger call bump` (sums from two agreeing sources).\n\n%s\n' "$body")
+if [[ -n $fixes ]]; then
+  body=$(printf '%s\n\n%s\n' "$body" "$fixes")
+fi
 git config user.name "github-actions[bot]"
 git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
 git checkout -B "$branch"

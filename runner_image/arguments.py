@@ -46,3 +46,13 @@ SyftSumArg = Annotated[
     str | None,
     Doc("SHA-256 syft's release asset must have (default: pins.toml's for the engine's platform, else GitHub's)"),
 ]
+# grype, as scan and base-fixes take it.
+GrypeArg = Annotated[
+    dagger.File | None, Doc("A grype binary for the engine's platform, instead of the pinned release's (air-gapped)")
+]
+GrypeBaseUrlArg = Annotated[str, Doc("Where grype's release assets are downloaded from (a mirror of it works)")]
+GrypeDbArg = Annotated[
+    dagger.File | None,
+    Doc("grype's database to use instead of the newest: a vulnerability.db, or an archive its listing serves"),
+]
+GrypeDbUrlArg = Annotated[str, Doc("Where grype's database listing is (<url>/v6/latest.json), or a mirror of it")]

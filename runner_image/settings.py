@@ -1,6 +1,7 @@
 """The module object's settings: every argument given before the function name, and the RunnerSpecs they make.
 
-RunnerImage (runner_image/main.py) is these settings plus its functions. No `from
+RunnerImage (runner_image/main.py) is these settings plus its functions (and those of
+runner_image/audits.py, its other base). No `from
 __future__ import annotations` here, on purpose: the SDK resolves the
 constructor's types in runner_image/main.py's namespace, so the annotations are kept as
 the objects themselves rather than as names to look up there.
@@ -45,6 +46,12 @@ from pipelines.shared.reference import parse_reference
 from pipelines.shared.spec import RunnerSpec
 from pipelines.shared.validators import parse_runner_checksums, valid_base_url, valid_sha256
 from runner_image.arguments import DockerAptRepoArg, HooksArchiveArg, NovolumeArchiveArg, RunnerArchiveArg
+
+# Dagger keeps a function's result for up to 7 days and answers a later call with the same
+# arguments from it, without running the function. Functions that read or write what moves under
+# the same arguments (upstream's newest releases, a registry's tags) opt out, so every call runs:
+# `updates` sees a release published since the last call, `publish` pushes what the registry lacks.
+EVERY_CALL_RUNS = "never"
 
 
 @contextmanager

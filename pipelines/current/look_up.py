@@ -22,6 +22,7 @@ from pipelines.shared.defaults import ARCHES
 from pipelines.shared.errors import UpstreamError, check_the_way, shown
 from pipelines.shared.os_release import parse_os_release, read_os_release
 from pipelines.shared.pins import Pins
+from pipelines.shared.reference import parse_reference
 
 RUNNER_REPO = "actions/runner"
 HOOKS_REPO = "actions/runner-container-hooks"
@@ -30,6 +31,8 @@ RELEASES_PATH = "/repos/{repo}/releases?per_page=100"  # newest first; the pinne
 # What to do when a read fails: the setting that named the address, and the way to it.
 API_FIX = f"{check_the_way('--github-api-url')}; at a rate limit, pass --github-token env://GITHUB_TOKEN"
 APT_FIX = check_the_way("--docker-apt-url")
+# The engine's words (BuildKit's) when an index has no image for the platform asked for.
+NO_SUCH_PLATFORM = "no manifest matches requested platform"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -79,6 +82,30 @@ async def tool_checksums(
     return parse_checksums_file(await read_text(client, url, fix=fix))
 
 
+async def base_digests(client: dagger.Client, reference: str) -> dict[str, str | None]:
+    """Arch -> the digest of the index the base's tag names now (what image_ref gives for every platform of an
+    index), None where the index has no image for that arch; empty when the reference has no tag to follow."""
+    ref = parse_reference(reference, name="base_image")
+    if ref.tag is None:
+        return {}
+    tag = str(dataclasses.replace(ref, digest=None))
+
+    async def digest(arch: str) -> str | None:
+        try:
+            resolved = await client.container(platform=dagger.Platform(f"linux/{arch}")).from_(tag).image_ref()
+        except dagger.QueryError as e:
+            if NO_SUCH_PLATFORM in str(e):
+                return None
+            raise
+        return resolved.rsplit("@", 1)[1]
+
+    found = await gather(
+        *(functools.partial(digest, arch) for arch in ARCHES),
+        steps=[f"resolving the base image {shown(tag)} to its digest for linux/{arch}" for arch in ARCHES],
+    )
+    return dict(zip(ARCHES, found, strict=True))
+
+
 async def look_up(client: dagger.Client, pins: Pins, sources: Sources, *, now: datetime.datetime) -> list[Row]:
     """Every pin's row, upstream read concurrently through the engine."""
     base = client.container().from_(pins.base_image)
@@ -87,7 +114,7 @@ async def look_up(client: dagger.Client, pins: Pins, sources: Sources, *, now: d
         functools.partial(releases_of, client, api, RUNNER_REPO),
         functools.partial(releases_of, client, api, HOOKS_REPO),
         functools.partial(docker_indexes, client, base, pins.base_image, sources.docker_apt_url),
-        base.image_ref,
+        functools.partial(base_digests, client, pins.base_image),
         *(functools.partial(releases_of, client, api, repo) for repo in TOOL_REPOS.values()),
         steps=(
             f"reading {RUNNER_REPO}'s releases from {api}",
@@ -130,5 +157,5 @@ async def look_up(client: dagger.Client, pins: Pins, sources: Sources, *, now: d
             tool_row(name, *pinned[name], found, url, sums)
             for name, (found, url), sums in zip(TOOL_REPOS, tools, listed, strict=True)
         ),
-        base_row(pins, resolved),
+        base_row(pins.base_image, resolved),
     ]

@@ -13,6 +13,8 @@ Rules:
   a pin without its sum is out of date, and is filled the same way;
 - the Docker CLI and buildx versions are the newest in Docker's apt index for
   the base's distribution, present for every arch (apt verifies the packages);
+- the base image follows its tag: the digest of the index the tag names now,
+  when every arch resolves in it, is written as TAG@sha256:DIGEST;
 - the runner row carries GitHub's deadline: 30 days after the first release
   newer than the pin was published, the pinned runner gets no more jobs.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -37,6 +40,7 @@ from pipelines.current.releases import (
 from pipelines.shared.defaults import RUNNER_ARCH
 from pipelines.shared.errors import InvalidSpecError, StalePinError, refused
 from pipelines.shared.pins import PINS_PATH, RUNNER_SUM_KEY, TOOL_SUM_KEY, Pins, rewrite
+from pipelines.shared.reference import parse_reference
 
 DEADLINE_DAYS = 30  # GitHub: install each new runner release within 30 days of its publication
 DOCKER_PACKAGES = {"cli": "docker-ce-cli", "buildx": "docker-buildx-plugin"}
@@ -83,7 +87,7 @@ def _proposal(
     changes = {key: s.agreed for key, s in zip(sum_keys, sums, strict=True) if s.agreed}
     if newer:
         changes[version_key_] = candidate.version
-    status = f"update{held}" if newer else "fill the missing SHA-256"
+    status = f"update{held}" if newer else FILL_SUMS
     return Row(
         pin=pin, current=current, newest=candidate.version, source=source, status=status, sums=sums, changes=changes
     )
@@ -186,15 +190,37 @@ def tool_row(
     )
 
 
-def base_row(pins: Pins, resolved: str) -> Row:
-    digest = resolved.rsplit("@", 1)[1] if "@" in resolved else "unknown"
-    return Row(
-        pin="base image",
-        current=pins.base_image,
-        newest=digest,
-        source=pins.base_image.split("/", 1)[0],
-        status="pin it as image@digest to freeze it; bump leaves it",
-    )
+BASE_KEY = ("base", "image")
+FILL_SUMS, FILL_DIGEST = "fill the missing SHA-256", "fill the missing digest"
+
+
+def base_row(current: str, resolved: Mapping[str, str | None]) -> Row:
+    """The base the build reads (current: tag, or tag@digest) against the digest of the index its tag names now.
+
+    resolved is arch -> the index digest the tag resolved to for that arch, None
+    where the index has no image for it; empty when current has no tag to follow.
+    Proposed only when every arch resolved, to the same index.
+    """
+    ref = parse_reference(current, name="base_image")
+    row = functools.partial(Row, pin="base image", current=current, source=ref.registry)
+    if ref.tag is None:
+        return row(newest="—", status="pinned by digest alone: no tag to follow; bump leaves it")
+    tag = str(dataclasses.replace(ref, digest=None))
+    missing = [f"linux/{arch}" for arch, digest in resolved.items() if digest is None]
+    found = {digest for digest in resolved.values() if digest}
+    if missing or len(found) != 1:
+        why = (
+            f"its index has no image for {', '.join(missing)}" if missing else f"the arches resolve to {sorted(found)}"
+        )
+        return row(
+            newest="—",
+            status=f"NOT proposed: {tag}: {why}; every arch ({', '.join(resolved)}) must resolve in one index",
+        )
+    (digest,) = found
+    if digest == ref.digest:
+        return row(newest=digest, status="current")
+    status = "update" if ref.digest else FILL_DIGEST
+    return row(newest=digest, status=status, changes={BASE_KEY: f"{tag}@{digest}"})
 
 
 def changes_of(rows: Iterable[Row]) -> dict[tuple[str, str], str]:
@@ -203,12 +229,16 @@ def changes_of(rows: Iterable[Row]) -> dict[tuple[str, str], str]:
 
 def title(rows: Sequence[Row]) -> str:
     """A PR title in ARC's words: "Update runner to <version>, hooks to <version>"."""
-    moved = [f"{row.pin} to {row.newest}" for row in rows if row.changes and not row.status.startswith("fill")]
-    filled = [row.pin for row in rows if row.changes and row.status.startswith("fill")]
+    # [:19]: a base digest shortened to its first 12 hex digits, as docker shows one; versions are shorter.
+    moved = [f"{row.pin} to {row.newest[:19]}" for row in rows if row.changes and not row.status.startswith("fill")]
+    filled = [row.pin for row in rows if row.changes and row.status == FILL_SUMS]
+    pinned = [f"the SHA-256 of {', '.join(filled)}"] if filled else []
+    if any(row.changes and row.status == FILL_DIGEST for row in rows):
+        pinned.append("the base image's digest")
     parts = [f"Update {', '.join(moved)}"] if moved else []
-    if filled:
-        parts.append(f"{'pin' if moved else 'Pin'} the SHA-256 of {', '.join(filled)}")
-    return "; ".join(parts) if parts else "Nothing to update"
+    if pinned:
+        parts.append(f"{'pin' if moved else 'Pin'} {' and '.join(pinned)}")
+    return "; ".join(parts) or "Nothing to update"
 
 
 def render(rows: Sequence[Row]) -> str:

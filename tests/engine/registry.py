@@ -43,6 +43,17 @@ class Registry:
     def blob(self, repository: str, digest: str) -> bytes:
         return self._get(f"{repository}/blobs/{digest}")
 
+    def put_index(self, repository: str, tag: str, index: dict[str, Any]) -> str:
+        """Push index (an OCI image index whose manifests the repository holds) as tag; its digest."""
+        body = json.dumps(index, separators=(",", ":")).encode()
+        request = urllib.request.Request(
+            f"http://{self.address}/v2/{repository}/manifests/{tag}", data=body, method="PUT",
+            headers={"Content-Type": "application/vnd.oci.image.index.v1+json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            assert response.status == 201, response.status
+            return str(response.headers["Docker-Content-Digest"])
+
     def has_tag(self, repository: str, tag: str) -> bool:
         try:
             self._get(f"{repository}/manifests/{tag}", MANIFEST_TYPES)

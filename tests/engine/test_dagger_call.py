@@ -358,7 +358,7 @@ async def test_a_second_publish_with_the_same_arguments_runs_again(
     mirror: ReleaseMirror, base_image: str, registry: str
 ) -> None:
     """Dagger would answer the second call from its cache of function results without reaching the registry;
-    publish opts out (runner_image/main.py's EVERY_CALL_RUNS), so each call asks the registry for the tag and pushes
+    publish opts out (runner_image/settings.py's EVERY_CALL_RUNS), so each call asks the registry for the tag and pushes
     what is missing there. (Not the same digest, necessarily: an image the engine built again after its
     cache dropped it carries new layer times.)"""
     with RegistryProxy(registry) as proxy:

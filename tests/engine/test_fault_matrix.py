@@ -52,9 +52,10 @@ def build_settings(cell: Cell, mirror: ReleaseMirror, base_image: str) -> list[s
     return [*local_settings(mirror, base_image), *more]
 
 
-def command(cell: Cell, ctx: dict, out: Path) -> list[str]:
-    """The whole `dagger call` of a cell."""
-    f, registry = cell.function, ctx["registry"]
+def upstream_command(cell: Cell, ctx: dict, out: Path) -> list[str]:
+    """updates and bump, with upstream's stand-in; base-fixes, with its base pinned at a digest its tag does not
+    name, so that there is something to scan."""
+    f = cell.function
     if f in ("updates", "bump"):
         nowhere = UNREACHABLE[cell.thing]
         override = {"base": ["--base-image", nowhere], "api": ["--github-api-url", nowhere]}.get(
@@ -62,6 +63,20 @@ def command(cell: Cell, ctx: dict, out: Path) -> list[str]:
         )
         export = ["export", "--path", str(out)] if f == "bump" else []
         return [*upstream_settings(ctx["upstream"], ctx["base_image"]), *override, f, *export]
+    moved = ["--base-image", f"{ctx['base_image']}@sha256:{'0' * 64}"]
+    return {
+        "base": ["--base-image", f"{UNREACHABLE['base']}@sha256:{'0' * 64}", cell.function],
+        "vulndb": [*moved, cell.function, "--grype", ctx["grype"], "--grype-db-url", UNREACHABLE["vulndb"]],
+        "tools": [*moved, "--github-api-url", ctx["upstream"].api, cell.function,
+                  "--grype-base-url", UNREACHABLE["tools"]],
+    }[cell.thing]  # fmt: skip
+
+
+def command(cell: Cell, ctx: dict, out: Path) -> list[str]:
+    """The whole `dagger call` of a cell."""
+    f, registry = cell.function, ctx["registry"]
+    if f in ("updates", "bump", "base-fixes"):
+        return upstream_command(cell, ctx, out)
     if f == "merge":
         sources = [f"--source={UNREACHABLE['registry']}-{arch}" for arch in ("amd64", "arm64")]
         return ["merge", *sources, f"--address={registry}/fault-matrix/merge:1"]
@@ -99,7 +114,7 @@ async def test_an_unreachable_thing_is_named_with_its_cause_and_nothing_is_left(
     cell: Cell, mirror: ReleaseMirror, base_image: str, registry: str, upstream: FakeUpstream, tmp_path: Path
 ) -> None:
     syft = shutil.which("syft") if cell.function == "sbom" and cell.thing != "tools" else "-"
-    grype = shutil.which("grype") if cell.function == "scan" else "-"
+    grype = shutil.which("grype") if cell.function in ("scan", "base-fixes") else "-"
     ctx = {
         "mirror": mirror,
         "base_image": base_image,

@@ -42,7 +42,7 @@ NEW_GRYPE, NEW_SYFT = "99.0.0", "99.0.1"  # newer than any grype or syft pin
 RUNNER_LIST = "/api/repos/actions/runner/releases"
 TITLE = (
     f"Update runner to {NEW_RUNNER}, hooks (k8s/) to {HELD_HOOKS}, hooks (k8s-novolume/) to {NEW_HOOKS}, "
-    f"docker-ce-cli to {DOCKER_NEW}, grype to {NEW_GRYPE}, syft to {NEW_SYFT}"
+    f"docker-ce-cli to {DOCKER_NEW}, grype to {NEW_GRYPE}, syft to {NEW_SYFT}; pin the base image's digest"
 )
 HOOKS_LIST = "/api/repos/actions/runner-container-hooks/releases"
 
@@ -118,6 +118,7 @@ async def test_updates_and_bump_propose_what_two_sources_vouch_for(
     assert f"| syft | {PINS.syft_version} | {NEW_SYFT} | update |" in table
     assert f"| grype_{NEW_GRYPE}_linux_arm64.tar.gz | " in table  # with its two sums
     assert f"| base image | {base_image} | sha256:" in table
+    assert "| fill the missing digest | 127.0.0.1:" in table
     assert f"actions-runner-linux-arm64-{NEW_RUNNER}.tar.gz" in table
     assert "2.399.9" not in table  # a prerelease
     assert "2.399.8" not in table  # a draft
@@ -139,18 +140,18 @@ async def test_updates_and_bump_propose_what_two_sources_vouch_for(
     for tool, version, sums in (("grype", NEW_GRYPE, bumped.grype_sha256), ("syft", NEW_SYFT, bumped.syft_sha256)):
         checksums = upstream.routes[f"/anchore/{tool}/releases/download/v{version}/{tool}_{version}_checksums.txt"]
         assert all(f"{sums[arch]}  {tool}_{version}_linux_{arch}.tar.gz" in checksums.body.decode() for arch in sums)
-    assert bumped.base_image == PINS.base_image  # bump never moves the base
+    assert bumped.base_image.startswith(f"{base_image}@sha256:")  # the tag, pinned at its digest of now
     old, new = PINS_FILE.read_text().splitlines(), first.read_text().splitlines()
     assert len(old) == len(new)
-    # 3 runner + 2 + 2 hooks + docker cli + 3 grype + 3 syft (version and two sums)
-    assert sum(a != b for a, b in zip(old, new, strict=True)) == 14
+    # 3 runner + 2 + 2 hooks + docker cli + 3 grype + 3 syft (version and two sums) + the base
+    assert sum(a != b for a, b in zip(old, new, strict=True)) == 15
 
     # Nothing new since: bump of the bumped file is that file, byte for byte.
     again = tmp_path / "again.toml"
     code, err = await bump(upstream, base_image, again, "--pins-file", str(first))
     assert code == 0, err
     assert again.read_bytes() == first.read_bytes()
-    quiet = await dagger("call", *settings(upstream, base_image), "updates", "--pins-file", str(first))
+    quiet = await dagger("call", *settings(upstream, bumped.base_image), "updates", "--pins-file", str(first))
     assert quiet.stdout.startswith("Nothing to update"), quiet
 
     # A hold from the flag: k8s/ stays where the pins file has it.
@@ -164,7 +165,7 @@ async def test_updates_and_bump_propose_what_two_sources_vouch_for(
 
 async def build_from_bumped_pins(upstream: FakeUpstream, base_image: str, pins: Path, tmp_path: Path) -> None:
     """Client mode, from a copy of pipelines/ (and runner_image/, whose object client mode reads) holding the
-    bumped pins: the pinned sums verify the new assets."""
+    bumped pins: the pinned sums verify the new assets, and the base is the pinned digest (no --base-image)."""
     checkout = tmp_path / "checkout"
     for room in ("pipelines", "runner_image"):
         shutil.copytree(REPO / room, checkout / room, ignore=shutil.ignore_patterns("__pycache__"))
@@ -173,7 +174,7 @@ async def build_from_bumped_pins(upstream: FakeUpstream, base_image: str, pins: 
     done = await anyio.run_process(
         [sys.executable, "-m", "pipelines", "ci", "--arch", "amd64",
          "--runner-base-url", f"{upstream.url}/runner", "--hooks-base-url", f"{upstream.url}/hooks",
-         "--github-api-url", upstream.api, "--base-image", base_image, "--no-docker-cli"],
+         "--github-api-url", upstream.api, "--no-docker-cli"],
         cwd=checkout, check=False,
     )  # fmt: skip
     err = done.stderr.decode(errors="replace")
@@ -216,7 +217,7 @@ async def test_api_500_then_200_is_retried_and_the_next_call_asks_again(
     upstream: FakeUpstream, base_image: str
 ) -> None:
     """A 500 is retried. And freshness: Dagger would answer a second `updates` with the same arguments from
-    its cache of function results for up to 7 days; updates opts out (runner_image/main.py's EVERY_CALL_RUNS), so a
+    its cache of function results for up to 7 days; updates opts out (runner_image/settings.py's EVERY_CALL_RUNS), so a
     release published since the last call is proposed."""
     upstream.script(RUNNER_LIST, Answer(500, b"oops"))
     done = await dagger("call", *settings(upstream, base_image), "updates")
@@ -326,33 +327,9 @@ async def test_every_step_of_the_update_workflow_runs_in_order(
         "github.event.repository.default_branch": "main",
     }
     workflow = yaml.safe_load(UPDATE_WORKFLOW.read_text())
-    env_block = {k: str(v) for k, v in workflow["env"].items()}
-    results: dict[str, Call] = {}
-    for name, job in workflow["jobs"].items():
-        outputs: dict[str, dict[str, str]] = {}
-        for step in job["steps"]:
-            values = {**github, **{f"env.{k}": v for k, v in env_block.items()}}
-            values.update({f"steps.{i}.outputs.{k}": v for i, out in outputs.items() for k, v in out.items()})
-            env = {**env_block, **{k: expand(str(v), values) for k, v in step.get("env", {}).items()}}
-            if "run" in step:
-                done = await anyio.run_process(
-                    ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", expand(step["run"], values)],
-                    cwd=checkout, check=False,
-                    env={**os.environ, **env, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
-                )  # fmt: skip
-                call = Call(done.returncode, done.stdout.decode(), done.stderr.decode())
-            elif is_dagger_call(step):
-                args = [*settings(upstream, base_image), *expand(step["with"]["args"], values).split()]
-                call = await dagger("-m", str(REPO), "call", *args, env=env, cwd=checkout)
-            else:
-                assert str(step["uses"]).startswith("actions/checkout@"), step
-                continue
-            results[f"{name}/{step['name']}"] = call
-            assert token not in call.stdout + call.stderr
-            if call.returncode != 0:
-                break
-            if "id" in step:
-                outputs[step["id"]] = {"output": call.stdout + "\n"}
+    results = await run_jobs(workflow, github, [*settings(upstream, base_image)], checkout, bin_dir)
+    for call in results.values():
+        assert token not in call.stdout + call.stderr
 
     # The runner is 5 days from its deadline: the deadline job is red, and says why.
     deadline = results["deadline/dagger call updates --fail-within 7"]
@@ -362,6 +339,9 @@ async def test_every_step_of_the_update_workflow_runs_in_order(
     assert upstream.authorization[RUNNER_LIST] == f"Bearer {token}"
     assert upstream.authorization[HOOKS_LIST] == f"Bearer {token}"
 
+    # The base is a plain tag here: nothing pinned to compare, so base-fixes says nothing and fetches nothing.
+    fixes = results["bump/dagger call base-fixes (what the base's new digest fixes, for the PR's body)"]
+    assert (fixes.returncode, fixes.stdout.strip()) == (0, ""), fixes
     last = results[f"bump/{workflow['jobs']['bump']['steps'][-1]['name']}"]
     assert last.returncode == 0, last
     title = TITLE
@@ -376,3 +356,40 @@ async def test_every_step_of_the_update_workflow_runs_in_order(
     assert calls[1].startswith(f"gh pr create --head update/pins --base main --title {title}"), calls
     assert "| runner |" in gh_log.read_text()  # the table is the body
     assert calls[-1] == "gh workflow run ci.yml --ref update/pins", calls
+
+
+async def run_jobs(
+    workflow: dict, github: dict[str, str], dagger_settings: list[str], checkout: Path, bin_dir: Path
+) -> dict[str, Call]:
+    """Each job's steps in order, as the runner runs them (a failed step ends its job unless it may fail);
+    each step's result by "job/step name"."""
+    env_block = {k: str(v) for k, v in workflow["env"].items()}
+    results: dict[str, Call] = {}
+    for name, job in workflow["jobs"].items():
+        outputs: dict[str, dict[str, str]] = {}
+        outcomes: dict[str, str] = {}
+        for step in job["steps"]:
+            values = {**github, **{f"env.{k}": v for k, v in env_block.items()}}
+            values.update({f"steps.{i}.outputs.{k}": v for i, out in outputs.items() for k, v in out.items()})
+            values.update({f"steps.{i}.outcome": outcome for i, outcome in outcomes.items()})
+            env = {**env_block, **{k: expand(str(v), values) for k, v in step.get("env", {}).items()}}
+            if "run" in step:
+                done = await anyio.run_process(
+                    ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", expand(step["run"], values)],
+                    cwd=checkout, check=False,
+                    env={**os.environ, **env, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+                )  # fmt: skip
+                call = Call(done.returncode, done.stdout.decode(), done.stderr.decode())
+            elif is_dagger_call(step):
+                args = [*dagger_settings, *expand(step["with"]["args"], values).split()]
+                call = await dagger("-m", str(REPO), "call", *args, env=env, cwd=checkout)
+            else:
+                assert str(step["uses"]).startswith("actions/checkout@"), step
+                continue
+            results[f"{name}/{step['name']}"] = call
+            if "id" in step:  # a failed step sets no output: its expression is empty, as on GitHub
+                outputs[step["id"]] = {"output": call.stdout + "\n" if call.returncode == 0 else ""}
+                outcomes[step["id"]] = "success" if call.returncode == 0 else "failure"
+            if call.returncode != 0 and not step.get("continue-on-error"):
+                break
+    return results

@@ -92,12 +92,12 @@ def test_every_argument_and_function_is_documented(name: str) -> None:
 
 def test_what_reads_or_writes_the_world_runs_on_every_call() -> None:
     """Dagger answers a repeated call from its cache of function results unless told not to; these functions
-    read upstream or a registry by names that move (check's and scan's --image), or push (runner_image/main.py's
-    EVERY_CALL_RUNS says why). The others are functions of their inputs. tests/engine/test_updates.py and
-    test_dagger_call.py show it on the engine: a second `updates` sees a new release, a second `publish` asks the
-    registry again."""
+    read upstream or a registry by names that move (check's and scan's --image, base-fixes's base tag), or push
+    (runner_image/settings.py's EVERY_CALL_RUNS says why). The others are functions of their inputs.
+    tests/engine/test_updates.py and test_dagger_call.py show it on the engine: a second `updates` sees a new
+    release, a second `publish` asks the registry again."""
     never = {name for name in FUNCTIONS if OBJECT.functions[name].cache_policy == "never"}
-    assert never == {"updates", "bump", "publish", "merge", "check", "scan"}
+    assert never == {"updates", "bump", "publish", "merge", "check", "scan", "base_fixes"}
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

@@ -27,6 +27,7 @@ from pipelines.shared.pins import PINS, PINS_FILE, parse
 from tests.engine.fake_upstream import checksums_file, hooks_release, packages_index, runner_release, tool_release
 
 NOW = datetime.datetime(2026, 12, 3, 12, 0, tzinfo=datetime.UTC)
+TAG = "registry.example/dotnet/runtime-deps:8.0-noble"  # a base no pin holds
 URL = "https://api.example/repos/actions/runner/releases?per_page=100"
 A, B = "a" * 64, "b" * 64
 # The runner rows are read against a fixture pin (9.0.0) and fixture releases
@@ -123,20 +124,22 @@ def test_docker_versions_are_the_newest_every_arch_has_without_release_candidate
 
 def test_title_table_and_bump_from_rows() -> None:
     found = releases(runner_release("9.2.0", {"x64": A, "arm64": B}, NOW - datetime.timedelta(days=28)))
-    rows = [runner_row(FIXTURE_PINS, found, source=URL, now=NOW), base_row(PINS, f"{PINS.base_image}@sha256:{A}")]
-    assert title(rows) == "Update runner to 9.2.0"
+    base = base_row(TAG, {"amd64": f"sha256:{A}", "arm64": f"sha256:{A}"})
+    rows = [runner_row(FIXTURE_PINS, found, source=URL, now=NOW), base]
+    assert title(rows) == "Update runner to 9.2.0; pin the base image's digest"
     table = render(rows)
     assert f"| runner | {FIXTURE_PINS.runner_version} | 9.2.0 | update; GitHub stops sending jobs to" in table
     assert "(2 days left)" in table
-    assert f"| base image | {PINS.base_image} | sha256:{A} |" in table
+    assert f"| base image | {TAG} | sha256:{A} | fill the missing digest | registry.example |" in table
     assert f"| actions-runner-linux-x64-9.2.0.tar.gz | {A} | {A} (release notes) | yes |" in table
     text = bumped(PINS_FILE.read_text(), rows)
-    assert parse(text).runner_version == "9.2.0"
-    assert bumped(text, [base_row(PINS, "x")]) == text
+    assert (parse(text).runner_version, parse(text).base_image) == ("9.2.0", f"{TAG}@sha256:{A}")
+    unmoved = base_row(f"{TAG}@sha256:{A}", {"amd64": f"sha256:{A}", "arm64": f"sha256:{A}"})
+    assert bumped(text, [unmoved]) == text
     with pytest.raises(StalePinError, match=r"\(2 days left, fewer than --fail-within 7\)"):
         check_deadline(rows, 7)
     check_deadline(rows, 2)
-    assert title([base_row(PINS, "x")]) == "Nothing to update"
+    assert title([unmoved]) == "Nothing to update"
 
 
 def tool_assets(version: str, sums: dict[str, str]) -> list[dict]:
@@ -189,3 +192,24 @@ def test_a_tool_release_whose_checksums_file_disagrees_or_lacks_an_asset_is_not_
 def test_a_checksums_file_is_read_as_sha256sum_writes_it() -> None:
     text = f"{A.upper()}  grype_1.0.0_linux_amd64.tar.gz\n{B} *grype_1.0.0_linux_arm64.tar.gz\nnot a sum  x\n\n"
     assert parse_checksums_file(text) == {"grype_1.0.0_linux_amd64.tar.gz": A, "grype_1.0.0_linux_arm64.tar.gz": B}
+
+
+def test_the_base_follows_its_tag_to_the_index_every_arch_resolves_in() -> None:
+    old, new = f"sha256:{A}", f"sha256:{B}"
+    moved = base_row(f"{TAG}@{old}", {"amd64": new, "arm64": new})
+    assert (moved.status, moved.newest, moved.changes) == ("update", new, {("base", "image"): f"{TAG}@{new}"})
+    assert title([moved]) == f"Update base image to sha256:{B[:12]}"
+    assert parse(bumped(PINS_FILE.read_text(), [moved])).base_image == f"{TAG}@{new}"
+
+    missing = base_row(f"{TAG}@{old}", {"amd64": new, "arm64": None})
+    assert missing.changes == {}
+    assert missing.status == (
+        f"NOT proposed: {TAG}: its index has no image for linux/arm64; "
+        "every arch (amd64, arm64) must resolve in one index"
+    )
+    split = base_row(TAG, {"amd64": old, "arm64": new})
+    assert split.changes == {}
+    assert split.status.startswith(f"NOT proposed: {TAG}: the arches resolve to ['{old}', '{new}']"), split.status
+
+    by_digest = base_row(f"registry.example/dotnet/runtime-deps@{old}", {})
+    assert (by_digest.changes, by_digest.status) == ({}, "pinned by digest alone: no tag to follow; bump leaves it")
