@@ -19,7 +19,7 @@ from pipelines.audit.findings import SEVERITY_WORDS, parse_severity
 from pipelines.audit.scan import ReportFormat, scan_table
 from pipelines.image.base import base_container
 from pipelines.image.build import build
-from pipelines.network.vulnerability_db import latest_database
+from pipelines.network.vulnerability_db import latest_database, listing_url
 from pipelines.release.tools import GRYPE
 from pipelines.shared.contract import Layout
 from pipelines.shared.defaults import GRYPE_DB_URL, Arch
@@ -78,9 +78,9 @@ class Audits(Settings):
         grype_db_url: GrypeDbUrlArg = GRYPE_DB_URL,
         # A str, not Severity | None: Dagger 0.21.8 refuses to load a module with an optional enum
         # argument whose default is None ("failed to patch module: enum name \"\" not found").
-        report: Annotated[ReportFormat, Doc("What to return: the table, or grype's json or sarif report")] = (
-            ReportFormat.TABLE
-        ),
+        report: Annotated[
+            ReportFormat, Doc("What to return: the table, grype's json or sarif report, or in-toto's vulns predicate")
+        ] = ReportFormat.TABLE,
         fail_on: Annotated[
             str | None,
             Doc(
@@ -115,10 +115,12 @@ class Audits(Settings):
                     error=ScanError,
                 )
             database = grype_db or await latest_database(dag, db_url)
+            source = f"the file given as --grype-db ({await grype_db.name()})" if grype_db else listing_url(db_url)
             grype = await self.tool(GRYPE, grype, grype_url, grype_checksum, ScanError)
             return await scan_table(
-                dag, ctr, name=name, grype=grype, database=database, base=base, fail_on=gate, output=report
-            )
+                dag, ctr, name=name, grype=grype, database=database, base=base, fail_on=gate, output=report,
+                database_source=source,
+            )  # fmt: skip
 
     @dagger.function(cache=EVERY_CALL_RUNS)
     async def base_fixes(

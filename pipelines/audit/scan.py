@@ -12,6 +12,7 @@ is an error here, never a clean report.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import enum
 import json
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import dagger
 
 from pipelines.audit.findings import Layout, Severity, blocking, database_built, findings, render
+from pipelines.audit.vulns_predicate import vulns_predicate
 from pipelines.shared.contract import HOSTED_CONTRACT, MINIMAL_CONTRACT
 from pipelines.shared.errors import ScanError, shown
 
@@ -63,6 +65,9 @@ class ReportFormat(enum.Enum):
 
     SARIF = "sarif"
     """grype's SARIF 2.1.0 report (GitHub code scanning takes it)."""
+
+    VULNS = "vulns"
+    """in-toto's vulnerability predicate of the scan (actions/attest takes it: vulns_predicate.py)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,13 +145,17 @@ async def scan_table(
     base: dagger.Container | None = None,
     fail_on: Severity | None = None,
     output: ReportFormat = ReportFormat.TABLE,
+    database_source: str = "unknown",
 ) -> str:
     """The report's title and table (or grype's JSON or SARIF report, as output asks); a ScanError holding the
     table when --fail-on refuses a fixable finding, whichever the output.
 
-    base, when known (our own image's), tells the base image's packages from the ones added on top.
+    base, when known (our own image's), tells the base image's packages from the ones added on top;
+    database_source says where the database came from, in the vulns predicate.
     """
+    started = datetime.datetime.now(tz=datetime.UTC)
     reports = await grype_report(client, image, grype, database, name=name, sarif=output is ReportFormat.SARIF)
+    finished = datetime.datetime.now(tz=datetime.UTC)
     layout = Layout(base_packages=await debian_packages(base), runner_roots=RUNNER_ROOTS)
     found = findings(reports.report, layout)
     text = render(name, database_built(reports.report), found)
@@ -159,4 +168,7 @@ async def scan_table(
             f"or raise --fail-on\n\n{text}"
         )
         raise ScanError(msg)
+    if output is ReportFormat.VULNS:
+        predicate = vulns_predicate(reports.report, database=database_source, started=started, finished=finished)
+        return json.dumps(predicate, indent=2) + "\n"
     return reports.texts.get(output, text)

@@ -197,7 +197,7 @@ async def test_build_export_writes_an_image_that_keeps_the_contract(
 
 # Steps that only make sense on GitHub: the checkout (the test runs in this
 # one), the docker login and the attestations (they need GitHub's OIDC token).
-GITHUB_ONLY = ("actions/checkout@", "docker/login-action@", "actions/attest-build-provenance@")
+GITHUB_ONLY = ("actions/checkout@", "docker/login-action@", "actions/attest@")
 
 
 async def run_step(step: dict, values: dict[str, str], shell_env: dict[str, str], tmp: Path) -> dict[str, str]:
@@ -225,33 +225,46 @@ async def test_every_step_of_the_release_path_runs_verbatim(
     (module flags before each call), the registry (REGISTRY) and the commit;
     and for the release gate's scans, stand-ins for GitHub (grype's release)
     and grype's database host, whose database holds a Critical with no fix
-    (which the gate lets through) and a fixable High (below it).
+    (which the gate lets through) and a fixable High (below it); GitHub
+    serving syft's release too, for the SBOMs the release attests. The
+    attestations themselves need GitHub's OIDC token: the files they attest
+    are checked instead.
     """
     with contextlib.ExitStack() as stack:
-        scan_flags = release_gate_stand_ins(stack, tools_cache, tmp_path)
-        await release_path(mirror, base_image, auth_registry, scan_flags, tmp_path)
+        stand_in_flags = release_gate_stand_ins(stack, tools_cache, tmp_path)
+        await release_path(mirror, base_image, auth_registry, stand_in_flags, tmp_path)
 
 
 def release_gate_stand_ins(stack: contextlib.ExitStack, tools_cache: Path, tmp_path: Path) -> dict[str, list[str]]:
-    """GitHub serving grype's release, and grype's database host; the flags that point scan at them."""
+    """GitHub serving grype's and syft's releases, and grype's database host; the flags that point scan and
+    sbom at them (settings, and each function's own)."""
     grype = found_or_stop(shutil.which("grype"), "grype not found on PATH (.ci/run installs it)")
+    syft = found_or_stop(shutil.which("syft"), "syft not found on PATH (.ci/run installs it)")
     advisories = [Advisory("CVE-2099-0101", "tar", "", "Critical"), Advisory("CVE-2099-0102", "sudo", "99:1", "High")]
     database = vulnerability_db.database(tools_cache, tmp_path / "grype-db", advisories)
     github = stack.enter_context(FakeUpstream())
     checksum = serve_tool_release(github, tools_cache, "grype", PINS.grype_version, Path(grype))
     host = stack.enter_context(FileServer(vulnerability_db.listing(tmp_path / "databases", database)))
     grype_flags = ["--grype-base-url", f"{github.url}/anchore/grype/releases/download", "--grype-checksum", checksum]
-    return {"settings": ["--github-api-url", github.api], "function": [*grype_flags, "--grype-db-url", host.url]}
+    syft_sum = serve_tool_release(github, tools_cache, "syft", PINS.syft_version, Path(syft))
+    syft_flags = ["--syft-base-url", f"{github.url}/anchore/syft/releases/download", "--syft-checksum", syft_sum]
+    return {
+        "settings": ["--github-api-url", github.api],
+        "scan": [*grype_flags, "--grype-db-url", host.url],
+        "sbom": syft_flags,
+    }
 
 
 async def release_path(
     mirror: ReleaseMirror,
     base_image: str,
     auth_registry: tuple[str, str, str],
-    scan_flags: dict[str, list[str]],
+    stand_in_flags: dict[str, list[str]],
     tmp_path: Path,
 ) -> None:
     address, user, password = auth_registry
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
     sha = uuid.uuid4().hex + uuid.uuid4().hex[:8]
     github = {
         "github.repository": "Example/Runner-Image-Test",
@@ -262,6 +275,7 @@ async def release_path(
         "env.DAGGER_VERSION": "0.21.8",
         "env.REGISTRY": address,
         "env.SCAN_FAIL_ON": workflow_env()["SCAN_FAIL_ON"],
+        "runner.temp": str(runner_temp),
     }
     shell_env = {
         "REGISTRY": address, "GITHUB_SHA": sha, "GITHUB_REF": "refs/heads/main",
@@ -283,13 +297,12 @@ async def release_path(
                     found = await run_step(step, values, shell_env, tmp_path)
                 elif is_dagger_call(step):
                     env = {k: expand(str(v), values) for k, v in step.get("env", {}).items()}
-                    args = substitute(step["with"]["args"], values)
-                    gate = "scan" in args  # the release gate: its tools and database from the stand-ins
-                    settings = [*local_settings(mirror, base_image), *(scan_flags["settings"] if gate else [])]
-                    done = await dagger("call", *settings, *args, *(scan_flags["function"] if gate else []), env=env)
+                    args = with_stand_ins(substitute(step["with"]["args"], values), stand_in_flags)
+                    settings = [*local_settings(mirror, base_image), *stand_in_flags["settings"]]
+                    done = await dagger("call", *settings, *args, env=env)
                     assert done.returncode == 0, (name, entry, step["name"], done)
-                    if gate:
-                        assert done.stdout.startswith("scan "), done  # the table is in the job's log
+                    if "scan" in args and "--fail-on" in args:
+                        assert done.stdout.startswith("scan "), done  # the release gate: the table is in the log
                     assert password not in done.stdout + done.stderr
                     found = {"output": done.stdout + "\n"}  # the action appends a newline
                 else:
@@ -302,6 +315,32 @@ async def release_path(
                 release_outputs = outputs
 
     released(mirror, auth_registry, sha, printed["release/"]["hosted"].strip(), release_outputs)
+    attested(mirror, runner_temp)
+
+
+def with_stand_ins(args: list[str], flags: dict[str, list[str]]) -> list[str]:
+    """A call's args with scan's or sbom's stand-in flags right after the function's name (before `export`)."""
+    for function in ("scan", "sbom"):
+        if function in args:
+            at = args.index(function) + 1
+            return [*args[:at], *flags[function], *args[at:]]
+    return args
+
+
+def attested(mirror: ReleaseMirror, runner_temp: Path) -> None:
+    """The files the release's attest steps read: each index's SPDX SBOM, with the runner in it, and its scan as
+    in-toto's vulns predicate, with the stand-in database's findings (sudo's fixable High only in hosted)."""
+    for layout in ("hosted", "minimal"):
+        sbom = json.loads((runner_temp / f"sbom-{layout}.spdx.json").read_text())
+        assert sbom["spdxVersion"] == "SPDX-2.3"
+        packages = {p["name"]: p.get("versionInfo") for p in sbom["packages"]}
+        assert packages["actions-runner"] == mirror.runner_version, layout
+        predicate = json.loads((runner_temp / f"scan-{layout}.json").read_text())
+        found = {r["id"] for r in predicate["scanner"]["result"]}
+        assert "CVE-2099-0101" in found, (layout, found)  # tar, in both
+        assert ("CVE-2099-0102" in found) is (layout == "hosted"), (layout, found)  # sudo, hosted only
+        assert predicate["metadata"]["scanStartedOn"] <= predicate["metadata"]["scanFinishedOn"]
+        assert predicate["scanner"]["db"]["uri"].endswith("/v6/latest.json"), predicate["scanner"]["db"]
 
 
 def released(

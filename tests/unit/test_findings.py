@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from pipelines.audit.findings import (
@@ -16,6 +18,7 @@ from pipelines.audit.findings import (
     rank,
     render,
 )
+from pipelines.audit.vulns_predicate import vulns_predicate
 
 LAYOUT = Layout(base_packages=frozenset({"libc6", "openssl"}), runner_roots=("/home/runner", "/actions-runner"))
 
@@ -122,3 +125,39 @@ def test_the_database_time_is_read_from_the_descriptor_or_said_unknown():
 
 def test_cli_names_of_the_gate_are_grypes_words():
     assert [s.value for s in Severity] == ["negligible", "low", "medium", "high", "critical"]
+
+
+def test_the_vulns_predicate_has_each_vulnerability_once_with_its_packages_and_the_scans_times():
+    report = {
+        "descriptor": {
+            "name": "grype",
+            "version": "9.9.9",  # a version no pin holds
+            "db": {"status": {"schemaVersion": "v6.1.10", "built": "2026-12-06T04:00:00Z"}},
+        },
+        "matches": [
+            match("libc6", "2.36-9", "CVE-2025-1", "Low", fix=["2.36-9+deb12u9"]),
+            match("libc-bin", "2.36-9", "CVE-2025-1", "Low", fix=["2.36-9+deb12u9"]),
+            match("tar", "1.34", "CVE-2025-2", "Critical"),
+        ],
+    }
+    started = datetime.datetime(2026, 12, 7, 12, 0, 0, tzinfo=datetime.UTC)
+    done = vulns_predicate(report, database="https://db.example/v6/latest.json", started=started,
+                           finished=started + datetime.timedelta(seconds=42))  # fmt: skip
+    scanner = done["scanner"]
+    assert (scanner["uri"], scanner["version"]) == ("pkg:github/anchore/grype@v9.9.9", "9.9.9")
+    assert scanner["db"] == {
+        "uri": "https://db.example/v6/latest.json",
+        "version": "v6.1.10",
+        "lastUpdate": "2026-12-06T04:00:00Z",
+    }
+    assert [r["id"] for r in scanner["result"]] == ["CVE-2025-1", "CVE-2025-2"]
+    first = scanner["result"][0]
+    assert first["severity"] == [{"method": "grype", "score": "Low"}]
+    assert [a["package"] for a in first["annotations"]] == ["libc6", "libc-bin"]
+    assert first["annotations"][0]["fixedIn"] == "2.36-9+deb12u9"
+    assert scanner["result"][1]["annotations"][0]["fixedIn"] == NO_FIX
+    assert done["metadata"] == {"scanStartedOn": "2026-12-07T12:00:00Z", "scanFinishedOn": "2026-12-07T12:00:42Z"}
+    hand_built = vulns_predicate({"descriptor": {"version": "[not provided]"}}, database="x", started=started,
+                                 finished=started)  # fmt: skip
+    assert hand_built["scanner"]["uri"] == "pkg:github/anchore/grype"  # no version to name
+    assert hand_built["scanner"]["result"] == []  # nothing found: an empty list, as the predicate says

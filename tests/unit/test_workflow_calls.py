@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from pipelines.audit.vulns_predicate import PREDICATE_TYPE
 from tests.workflows import evaluate, push, workflow_calls, workflow_jobs
 
 
@@ -29,6 +30,10 @@ def test_the_workflow_has_the_dagger_calls_the_engine_test_runs() -> None:
         *[("image", "arm64", call) for call in per_arch],
         ("release", "", ("merge", "")),
         ("release", "", ("merge", "minimal")),
+        ("release", "", ("sbom", "")),  # what the release attests, beside the provenance
+        ("release", "", ("sbom", "minimal")),
+        ("release", "", ("scan", "")),  # by --image: the hosted index, then the minimal one
+        ("release", "", ("scan", "")),
     ]
     assert workflow_jobs()["release"]["needs"] == "image"  # the index only after every arch passed
 
@@ -73,3 +78,46 @@ def test_every_condition_of_the_workflow_is_in_the_subset_evaluate_reads() -> No
 def test_evaluate_refuses_what_it_cannot_read() -> None:
     with pytest.raises(AssertionError, match=r"cannot evaluate"):
         evaluate("contains(github.ref, 'main')", push("refs/heads/main"))
+
+
+# The inputs actions/attest declares in its action.yml at v4.2.2 (the v4 the workflow takes), as read from the
+# action's repository at that tag: a `with:` key outside them is ignored by the runner, with a warning only.
+ATTEST_INPUTS = frozenset({
+    "subject-path", "subject-digest", "subject-name", "subject-checksums", "subject-version", "sbom-path",
+    "predicate-type", "predicate", "predicate-path", "push-to-registry", "create-storage-record", "show-summary",
+    "github-token",
+})  # fmt: skip
+
+
+def test_each_index_is_attested_three_ways_with_inputs_the_action_declares() -> None:
+    """Provenance (no predicate: the action's default), the SBOM (sbom-path) and the scan (in-toto's vulns
+    predicate), for each index digest, pushed to the registry; the files named are the ones the release job's
+    dagger calls write (tests/engine/test_dagger_call.py checks that they are there, and what they hold)."""
+    steps = [s for s in workflow_jobs()["release"]["steps"] if str(s.get("uses", "")).startswith("actions/")]
+    attests = [s for s in steps if s["uses"].startswith("actions/attest")]
+    assert {s["uses"] for s in attests} == {"actions/attest@v4"}
+    assert not [s for s in steps if "attest-build-provenance" in s["uses"] or "attest-sbom" in s["uses"]]
+    kinds = []
+    for step in attests:
+        given = step["with"]
+        assert set(given) <= ATTEST_INPUTS, set(given) - ATTEST_INPUTS
+        assert given["push-to-registry"] is True
+        assert given["subject-name"] == "${{ steps.ref.outputs.image }}"
+        layout = given["subject-digest"].removeprefix("${{ steps.digest.outputs.").removesuffix(" }}")
+        if "sbom-path" in given:
+            kinds.append((layout, "sbom", given["sbom-path"]))
+        elif "predicate-path" in given:
+            assert given["predicate-type"] == PREDICATE_TYPE
+            kinds.append((layout, "scan", given["predicate-path"]))
+        else:
+            kinds.append((layout, "provenance", ""))
+    temp = "${{ runner.temp }}"
+    assert kinds == [
+        (layout, kind, path)
+        for layout in ("hosted", "minimal")
+        for kind, path in (
+            ("provenance", ""),
+            ("sbom", f"{temp}/sbom-{layout}.spdx.json"),
+            ("scan", f"{temp}/scan-{layout}.json"),
+        )
+    ]
