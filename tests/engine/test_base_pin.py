@@ -69,6 +69,14 @@ async def test_the_base_follows_its_tag_and_an_index_without_an_arch_is_not_prop
     assert done.returncode == 0, done
     expected = f"NOT proposed: {amd64_only}: its index has no image for linux/arm64; every arch (amd64, arm64)"
     assert f"| base image | {amd64_only} | — | {expected}" in done.stdout, done.stdout
+    # A pinned digest the registry does not have: named, with what to do, and nothing written.
+    missing = f"{tag}@sha256:{'0' * 64}"
+    code, err = await bump(upstream, missing, tmp_path / "not-written.toml", "--pins-file", str(pinned))
+    assert code != 0, err
+    assert f'base image: "{missing}": the engine could not pull it' in err, err
+    assert "Check --base-image, and that the engine reaches its registry" in err
+    assert not (tmp_path / "not-written.toml").exists()
+
     kept = tmp_path / "kept.toml"
     code, err = await bump(upstream, amd64_only, kept, "--pins-file", str(pinned))
     assert code == 0, err
