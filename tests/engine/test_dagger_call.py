@@ -219,8 +219,7 @@ async def run_step(step: dict, values: dict[str, str], shell_env: dict[str, str]
 async def test_every_step_of_the_release_path_runs_verbatim(
     mirror: ReleaseMirror, base_image: str, auth_registry: tuple[str, str, str], tools_cache: Path, tmp_path: Path
 ) -> None:
-    """A push to main, job by job (a matrix's at once, as on GitHub) and step by step, against the local
-    registry that wants a login.
+    """A push to main, job by job and step by step, against the local registry that wants a login.
 
     Only the local settings differ: the mirror, base image and runner version
     (module flags before each call), the registry (REGISTRY) and the commit;
@@ -283,45 +282,37 @@ async def release_path(
         "GITHUB_SERVER_URL": "https://github.com", "RUNNER_VERSION": mirror.runner_version,
     }  # fmt: skip
     printed: dict[str, dict[str, str]] = {}
-    job_outputs: dict[str, dict[str, dict[str, str]]] = {}
-
-    async def run_entry(name: str, job: dict, entry: dict[str, str]) -> None:
-        """One job of the matrix, its steps in order; its outputs kept by job/arch."""
-        outputs: dict[str, dict[str, str]] = {}
-        outcomes: dict[str, str] = {}
-        for step in job["steps"]:
-            if "if" in step and not evaluate(step["if"], push("refs/heads/main", outcomes)):
-                continue
-            values = {**github, **{f"matrix.{k}": v for k, v in entry.items()}}
-            values.update({f"steps.{i}.outputs.{k}": v for i, out in outputs.items() for k, v in out.items()})
-            if "run" in step:
-                found = await run_step(step, values, shell_env, tmp_path)
-            elif is_dagger_call(step):
-                env = {k: expand(str(v), values) for k, v in step.get("env", {}).items()}
-                args = with_stand_ins(substitute(step["with"]["args"], values), stand_in_flags)
-                settings = [*local_settings(mirror, base_image), *stand_in_flags["settings"]]
-                done = await dagger("call", *settings, *args, env=env)
-                assert done.returncode == 0, (name, entry, step["name"], done)
-                if "scan" in args and "--fail-on" in args:
-                    assert done.stdout.startswith("scan "), done  # the release gate: the table is in the log
-                assert password not in done.stdout + done.stderr
-                found = {"output": done.stdout + "\n"}  # the action appends a newline
-            else:
-                assert str(step["uses"]).startswith(GITHUB_ONLY), step
-                continue
-            if "id" in step:
-                outputs[step["id"]], outcomes[step["id"]] = found, "success"
-        key = f"{name}/{entry.get('arch', '')}"
-        printed[key] = {i: out.get("output", "") for i, out in outputs.items()}
-        job_outputs[key] = outputs
-
+    release_outputs: dict[str, dict[str, str]] = {}
     for name, job in workflow_jobs().items():
         assert evaluate(job["if"], push("refs/heads/main")) if "if" in job else True
-        # A matrix's jobs run at once, as on GitHub (each its own runner); the next job waits for all of them.
-        async with anyio.create_task_group() as matrix:
-            for entry in job.get("strategy", {}).get("matrix", {}).get("include", [{}]):
-                matrix.start_soon(run_entry, name, job, entry)
-    release_outputs = job_outputs["release/"]
+        for entry in job.get("strategy", {}).get("matrix", {}).get("include", [{}]):
+            outputs: dict[str, dict[str, str]] = {}
+            outcomes: dict[str, str] = {}
+            for step in job["steps"]:
+                if "if" in step and not evaluate(step["if"], push("refs/heads/main", outcomes)):
+                    continue
+                values = {**github, **{f"matrix.{k}": v for k, v in entry.items()}}
+                values.update({f"steps.{i}.outputs.{k}": v for i, out in outputs.items() for k, v in out.items()})
+                if "run" in step:
+                    found = await run_step(step, values, shell_env, tmp_path)
+                elif is_dagger_call(step):
+                    env = {k: expand(str(v), values) for k, v in step.get("env", {}).items()}
+                    args = with_stand_ins(substitute(step["with"]["args"], values), stand_in_flags)
+                    settings = [*local_settings(mirror, base_image), *stand_in_flags["settings"]]
+                    done = await dagger("call", *settings, *args, env=env)
+                    assert done.returncode == 0, (name, entry, step["name"], done)
+                    if "scan" in args and "--fail-on" in args:
+                        assert done.stdout.startswith("scan "), done  # the release gate: the table is in the log
+                    assert password not in done.stdout + done.stderr
+                    found = {"output": done.stdout + "\n"}  # the action appends a newline
+                else:
+                    assert str(step["uses"]).startswith(GITHUB_ONLY), step
+                    continue
+                if "id" in step:
+                    outputs[step["id"]], outcomes[step["id"]] = found, "success"
+            printed[f"{name}/{entry.get('arch', '')}"] = {i: out.get("output", "") for i, out in outputs.items()}
+            if name == "release":
+                release_outputs = outputs
 
     released(mirror, auth_registry, sha, printed["release/"]["hosted"].strip(), release_outputs)
     attested(mirror, runner_temp)
