@@ -19,7 +19,7 @@ from pipelines.audit.findings import SEVERITY_WORDS, parse_severity
 from pipelines.audit.scan import ReportFormat, scan_table
 from pipelines.image.base import base_container
 from pipelines.image.build import build
-from pipelines.network.vulnerability_db import latest_database, listing_url
+from pipelines.network.vulnerability_db import given_or_latest, listing_url
 from pipelines.release.tools import GRYPE
 from pipelines.shared.contract import Layout
 from pipelines.shared.defaults import GRYPE_DB_URL, Arch
@@ -114,7 +114,7 @@ class Audits(Settings):
                     password=password,
                     error=ScanError,
                 )
-            database = grype_db or await latest_database(dag, db_url)
+            database = await given_or_latest(dag, grype_db, db_url)
             source = f"the file given as --grype-db ({await grype_db.name()})" if grype_db else listing_url(db_url)
             grype = await self.tool(GRYPE, grype, grype_url, grype_checksum, ScanError)
             return await scan_table(
@@ -134,11 +134,7 @@ class Audits(Settings):
     ) -> str:
         """Markdown: the base's known vulnerabilities its tag's new digest no longer has (empty: it did not move)."""
         with self.handled():
-            db_url = valid_base_url("grype_db_url", grype_db_url)
-
-            async def database() -> dagger.File:
-                return grype_db or await latest_database(dag, db_url)
-
+            database = functools.partial(given_or_latest, dag, grype_db, valid_base_url("grype_db_url", grype_db_url))
             tool = functools.partial(self.tool, GRYPE, grype, grype_base_url, grype_checksum, ScanError)
             return await base_fixes(
                 dag, base=self.base_image, platform=f"linux/{arch.value}", grype=tool, database=database

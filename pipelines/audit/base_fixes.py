@@ -9,7 +9,6 @@ workflow then says in the PR that it could not tell.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -18,8 +17,8 @@ import dagger
 from pipelines.audit.findings import Finding, Layout, database_built, findings
 from pipelines.audit.scan import grype_report
 from pipelines.shared.concurrently import gather
-from pipelines.shared.errors import shown
 from pipelines.shared.reference import parse_reference
+from pipelines.shared.tag_digest import followed_tag, resolving, tag_digest
 
 HEADING = "### What the new base image fixes"
 NOT_KNOWN = Layout(base_packages=None, runner_roots=())  # a base alone: no runner, nothing added on top
@@ -55,15 +54,11 @@ async def base_fixes(
     """The section for a base pinned as TAG@DIGEST whose tag names another digest now (what bump would move it
     to); empty when the base has no tag and digest to compare, or did not move (then no tool or database is
     fetched: grype and database are called only when there is something to scan)."""
-    ref = parse_reference(base, name="base_image")
-    if ref.tag is None or ref.digest is None:
+    tag = followed_tag(base)
+    if tag is None or parse_reference(base, name="base_image").digest is None:  # no tag to follow, or no digest
         return ""
-    tag = str(dataclasses.replace(ref, digest=None))
-    (resolved,) = await gather(
-        client.container(platform=dagger.Platform(platform)).from_(tag).image_ref,
-        steps=[f"resolving the base image {shown(tag)} to its digest for {platform}"],
-    )
-    after = f"{tag}@{resolved.rsplit('@', 1)[1]}"
+    (digest,) = await gather(functools.partial(tag_digest, client, tag, platform), steps=[resolving(tag, platform)])
+    after = f"{tag}@{digest}"
     if after == base:
         return ""
     binary, db = await grype(), await database()

@@ -22,7 +22,7 @@ from pipelines.shared.defaults import ARCHES
 from pipelines.shared.errors import UpstreamError, check_the_way, shown
 from pipelines.shared.os_release import parse_os_release, read_os_release
 from pipelines.shared.pins import Pins
-from pipelines.shared.reference import parse_reference
+from pipelines.shared.tag_digest import followed_tag, resolving, tag_digest
 
 RUNNER_REPO = "actions/runner"
 HOOKS_REPO = "actions/runner-container-hooks"
@@ -85,23 +85,21 @@ async def tool_checksums(
 async def base_digests(client: dagger.Client, reference: str) -> dict[str, str | None]:
     """Arch -> the digest of the index the base's tag names now (what image_ref gives for every platform of an
     index), None where the index has no image for that arch; empty when the reference has no tag to follow."""
-    ref = parse_reference(reference, name="base_image")
-    if ref.tag is None:
+    tag = followed_tag(reference)
+    if tag is None:
         return {}
-    tag = str(dataclasses.replace(ref, digest=None))
 
     async def digest(arch: str) -> str | None:
         try:
-            resolved = await client.container(platform=dagger.Platform(f"linux/{arch}")).from_(tag).image_ref()
+            return await tag_digest(client, tag, f"linux/{arch}")
         except dagger.QueryError as e:
             if NO_SUCH_PLATFORM in str(e):
                 return None
             raise
-        return resolved.rsplit("@", 1)[1]
 
     found = await gather(
         *(functools.partial(digest, arch) for arch in ARCHES),
-        steps=[f"resolving the base image {shown(tag)} to its digest for linux/{arch}" for arch in ARCHES],
+        steps=[resolving(tag, f"linux/{arch}") for arch in ARCHES],
     )
     return dict(zip(ARCHES, found, strict=True))
 

@@ -14,7 +14,7 @@ from pipelines.network.published import parse_release_notes, parse_sums_section
 from pipelines.shared.defaults import RUNNER_ARCH
 from pipelines.shared.errors import InvalidSpecError, UpstreamError, refused
 from pipelines.shared.pins import TOOL_ARCHES
-from pipelines.shared.spec import hooks_asset_name
+from pipelines.shared.spec import hooks_asset_name, tool_asset_name
 from pipelines.shared.validators import valid_sha256, valid_version
 
 _DEB_VERSION = re.compile(r"(?:[0-9]+:)?(?P<upstream>[0-9]+\.[0-9]+\.[0-9]+)-[0-9A-Za-z.~+]+")
@@ -144,7 +144,7 @@ def tool_sums(tool: str, release: Release, listed: Mapping[str, str]) -> tuple[A
     """Each engine arch's release asset of an anchore/<tool> release; listed is its checksums file, parsed."""
     return tuple(
         AssetSums(
-            asset=(name := f"{tool}_{release.version}_linux_{arch}.tar.gz"),
+            asset=(name := tool_asset_name(tool, release.version, arch)),
             api=release.api_sums.get(name),
             listed=listed.get(name),
             listed_in=tool_checksums_file(tool, release.version),

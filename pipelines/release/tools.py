@@ -25,6 +25,7 @@ from pipelines.network.upstream import cause
 from pipelines.shared.defaults import GITHUB_API_URL
 from pipelines.shared.errors import RunnerImageError, UpstreamError, check_the_way, reached_nothing
 from pipelines.shared.pins import PINS, PINS_PATH, TOOL_SUM_KEY
+from pipelines.shared.spec import tool_asset_name
 
 IN = "/in/tool.tar.gz"
 OUT = "/out"
@@ -56,7 +57,7 @@ class Tool:
         return f"--{self.name}-checksum"
 
     def asset(self, arch: str) -> str:
-        return f"{self.name}_{self.version}_linux_{arch}.tar.gz"
+        return tool_asset_name(self.name, self.version, arch)
 
     def url(self, base_url: str, arch: str) -> str:
         return f"{base_url.rstrip('/')}/v{self.version}/{self.asset(arch)}"

@@ -170,3 +170,8 @@ class RunnerSpec:
 def hooks_asset_name(version: str) -> str:
     """The k8s hooks asset of one runner-container-hooks release (its only k8s asset)."""
     return f"actions-runner-hooks-k8s-{version}.zip"
+
+
+def tool_asset_name(tool: str, version: str, arch: str) -> str:
+    """An anchore/<tool> release's binary for linux/<arch> (goreleaser's name)."""
+    return f"{tool}_{version}_linux_{arch}.tar.gz"
