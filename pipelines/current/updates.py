@@ -41,6 +41,7 @@ from pipelines.shared.defaults import RUNNER_ARCH
 from pipelines.shared.errors import InvalidSpecError, StalePinError, refused
 from pipelines.shared.pins import PINS_PATH, RUNNER_SUM_KEY, TOOL_SUM_KEY, Pins, rewrite
 from pipelines.shared.reference import parse_reference
+from pipelines.shared.tag_digest import followed_tag
 
 DEADLINE_DAYS = 30  # GitHub: install each new runner release within 30 days of its publication
 DOCKER_PACKAGES = {"cli": "docker-ce-cli", "buildx": "docker-buildx-plugin"}
@@ -203,9 +204,9 @@ def base_row(current: str, resolved: Mapping[str, str | None]) -> Row:
     """
     ref = parse_reference(current, name="base_image")
     row = functools.partial(Row, pin="base image", current=current, source=ref.registry)
-    if ref.tag is None:
+    tag = followed_tag(current)
+    if tag is None:
         return row(newest="—", status="pinned by digest alone: no tag to follow; bump leaves it")
-    tag = str(dataclasses.replace(ref, digest=None))
     missing = [f"linux/{arch}" for arch, digest in resolved.items() if digest is None]
     found = {digest for digest in resolved.values() if digest}
     if missing or len(found) != 1:
