@@ -75,8 +75,10 @@ def test_the_unit_tier_passes_with_every_pin_moved(tmp_path: Path) -> None:
     ).stdout.strip()  # fmt: skip
     assert seen == moved["runner", "version"]
 
+    # One process (-n 0): four more workers would each import and collect the tier again (32-45 CPU s against
+    # 21.5 alone, for about the same 20 s), and the suite around this test already keeps both cores busy.
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/unit", "-q", "-p", "no:cacheprovider", f"--ignore={THIS}"],
+        [sys.executable, "-m", "pytest", "tests/unit", "-q", "-p", "no:cacheprovider", "-n", "0", f"--ignore={THIS}"],
         cwd=tree, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     tail = "\n".join(run.stdout.splitlines()[-40:])
