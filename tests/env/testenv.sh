@@ -52,6 +52,12 @@ base_packages=libc6,libgcc-s1,libgssapi-krb5-2,libicu72,libssl3,libstdc++6,zlib1
 # isal (igzip) and pigz as in Dagger's own engine image: containerd unpacks gzip
 # layers with igzip if found, else unpigz, else Go's slower gzip.
 engine_packages=runc,iptables,dnsmasq-base,git,tini,containernetworking-plugins,ca-certificates,iproute2,isal,pigz
+# The engine's garbage collector by size (/etc/dagger/engine.json). Its default wants 20% of the
+# disk free: on a VM whose disk is larger than what it may fill (here 252 GB, 48 GB available) it
+# prunes its cache every half minute through the whole suite, so tests redo work, and a session
+# that is reusing the module's uploaded source can find it removed ("...source context: <id>:
+# not found"). 25 GB of cache at most, and 5 GB of the disk left free, still bound it.
+engine_config='{"gc": {"maxUsedSpace": "25GB", "minFreeSpace": "5GB", "reservedSpace": "10GB"}}'
 # pigz: dockerd unpacks gzip layers with unpigz when it is on PATH (moby/moby#35697), so the
 # bench's docker side gets its fast decompressor as the engine gets igzip.
 host_packages=(docker.io docker-registry debootstrap qemu-user-static binfmt-support apache2-utils gpg pigz)
@@ -262,7 +268,7 @@ build_engine_image() {
   sdk=$(cat "$run_dir/python-sdk")
   sdk_digest=$(cat "$sdk/digest")
   packages_key=$(echo "$engine_packages" | sha256sum | cut -c1-12)
-  key="$(basename "$(dirname "$bin")")-python-sdk-${sdk_digest#sha256:}-packages-$packages_key"
+  key="$(basename "$(dirname "$bin")")-python-sdk-${sdk_digest#sha256:}-packages-$packages_key-config-$(echo "$engine_config" | sha256sum | cut -c1-12)"
   if [ "$($docker image inspect -f '{{ index .Config.Labels "runner-image.engine-key" }}' "$engine_image" 2>/dev/null)" = "$key" ]; then
     return
   fi
@@ -279,6 +285,7 @@ build_engine_image() {
   for p in bridge loopback firewall host-local; do ln -sf "/usr/lib/cni/$p" "$layer/opt/cni/bin/$p"; done
   for x in xtables-legacy-multi xtables-nft-multi; do ln -sf "/usr/sbin/$x" "$layer/usr/bin/$x"; done
   printf 'debug = false\n' >"$layer/etc/dagger/engine.toml"
+  printf '%s\n' "$engine_config" >"$layer/etc/dagger/engine.json"
   # The built-in SDK content store the engine reads its Python SDK from
   # (EngineContainerBuiltinContentDir), announced by its manifest digest.
   mkdir -p "$layer/usr/local/share/dagger/content"
