@@ -10,6 +10,13 @@ import dagger
 
 MARK = "@@runner-image probe "  # starts each snippet's report in a probe's output
 MAX_QUOTED = 300  # characters of a broken probe's output quoted
+# Seconds one snippet may run. Under qemu-user (arm64 on an amd64 machine) a Go program and its
+# child now and then both stop for good (golang/go#68976): `docker buildx version` once hung a
+# check for 17 minutes, deaf to SIGTERM. So timeout(1) sends TERM, then KILL 5 s later, and exits
+# 124 or 137; a snippet that ended so is tried once more (one killed for another reason, too).
+SNIPPET_LIMIT = 120
+TIMED_OUT = frozenset({124, 137})
+RETRY_ENV = "RUNNER_IMAGE_PROBE_RETRY"  # set in the second try's container (a new exec, not the cached one)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
@@ -38,11 +45,32 @@ async def outcome(ran: dagger.Container) -> Ran:
     return Ran(code=code, out=f"{out}{err}".strip())
 
 
-async def probe(ctr: dagger.Container, snippets: Mapping[str, str]) -> dict[str, Ran]:
-    """Several shell snippets in one container start (arm64 runs under emulation); each one's output and code."""
+def bounded(snippet: str, limit: int) -> str:
+    """snippet in a shell of its own, stopped after limit seconds where the image has timeout(1)."""
+    script = shlex.quote(snippet)
+    return f"if command -v timeout >/dev/null 2>&1; then timeout -k 5 {limit} sh -c {script}; else sh -c {script}; fi"
+
+
+async def probe(ctr: dagger.Container, snippets: Mapping[str, str], *, limit: int = SNIPPET_LIMIT) -> dict[str, Ran]:
+    """Several shell snippets in one container start (arm64 runs under emulation); each one's output and code.
+
+    Each snippet may run limit seconds; the ones that ran out run once more, in a container
+    of their own, and one that runs out again is reported so.
+    """
+    found = await probe_once(ctr, snippets, limit)
+    stuck = {name: snippet for name, snippet in snippets.items() if found[name].code in TIMED_OUT}
+    if stuck:
+        again = await probe_once(ctr.with_env_variable(RETRY_ENV, "1"), stuck, limit)
+        for name, ran in again.items():
+            twice = f"\n(did not finish within {limit} s, twice)" if ran.code in TIMED_OUT else ""
+            found[name] = Ran(code=ran.code, out=f"{ran.out}{twice}".strip())
+    return found
+
+
+async def probe_once(ctr: dagger.Container, snippets: Mapping[str, str], limit: int) -> dict[str, Ran]:
     report = f"printf '%s%s %s\\n%s\\n' {shlex.quote(MARK)}"  # MARK name rc, then what it printed
     parts = [
-        f'out=$( {{ {snippet}\n}} 2>&1 ); rc=$?; {report} {shlex.quote(name)} "$rc" "$out"'
+        f'out=$( {{ {bounded(snippet, limit)}\n}} 2>&1 ); rc=$?; {report} {shlex.quote(name)} "$rc" "$out"'
         for name, snippet in snippets.items()
     ]
     ran = await run(ctr, ["sh", "-c", "\n".join(parts)])
