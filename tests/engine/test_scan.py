@@ -235,3 +235,12 @@ async def test_a_tools_asset_is_checked_against_the_sum_given_else_pinned_else_p
     assert said.startswith(f"scan: {mirror.url}/v{GRYPE.version}/{asset}: expected SHA-256 {served} "), said
     assert f"(what GitHub publishes for {asset}), found engine digest sha256:" in said
     assert "Nothing was run; check --grype-base-url" in said
+
+
+def test_the_same_advisories_make_the_same_database_bytes(tools_cache: Path, tmp_path: Path) -> None:
+    """So the engine keeps grype's runs against it from one run of the suite to the next (vulnerability_db.py)."""
+    made = [vulnerability_db.database(tools_cache, tmp_path / str(n), [FIXED, UNFIXED, BUNDLED]) for n in range(3)]
+    assert len({db.read_bytes() for db in made}) == 1
+    assert len({vulnerability_db.archive(db).read_bytes() for db in made}) == 1
+    other = vulnerability_db.database(tools_cache, tmp_path / "other", [FIXED])
+    assert other.read_bytes() != made[0].read_bytes()
