@@ -172,8 +172,9 @@ rootfs_tar() {
   [ -s "$tar" ] && return
   local dir
   dir=$(mktemp -d "$RIE_HOME/rootfs.XXXXXX")
-  debootstrap --variant=minbase --arch="$arch" --include="$packages" bookworm "$dir" >"$log_dir/debootstrap-$arch.log" 2>&1 \
-    || { remove_rootfs "$dir"; die "debootstrap $arch failed; see $log_dir/debootstrap-$arch.log"; }
+  local log="$log_dir/debootstrap-$(basename "$tar" .tar).log"  # the base's and the SDK's amd64 run at once
+  debootstrap --variant=minbase --arch="$arch" --include="$packages" bookworm "$dir" >"$log" 2>&1 \
+    || { remove_rootfs "$dir"; die "debootstrap $arch failed; see $log"; }
   rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
   tar -C "$dir" --numeric-owner -cf "$tar.tmp" .
   mv "$tar.tmp" "$tar"
@@ -184,7 +185,8 @@ rootfs_tar() {
 # under DIR, then remove it without crossing into another file system.
 remove_rootfs() {
   local dir=$1 mount
-  findmnt -rn -o TARGET | grep "^$dir/" | sort -r | while read -r mount; do umount -l "$mount"; done
+  # (grep finds nothing when nothing is mounted, the usual case: not a failure under pipefail)
+  { findmnt -rn -o TARGET | grep "^$dir/" || true; } | sort -r | while read -r mount; do umount -l "$mount"; done
   rm -rf --one-file-system "$dir"
 }
 
@@ -420,10 +422,11 @@ up() {
   # The long steps in parallel: the engine's Go build keeps the CPU busy while
   # the debootstraps (base images, SDK image) mostly wait on Debian's mirror
   # and the disk. A job that fails has said why (die); up stops then.
-  local base_job engine_job=""
+  # Not local: the EXIT trap runs after up's own variables are gone.
+  base_job="" engine_job=""
   base_rootfs_tars & base_job=$!
   # Should up stop early (a step's die), its background builds stop with it, not write on.
-  trap 'stop_tree "$base_job"; [ -z "$engine_job" ] || stop_tree "$engine_job"' EXIT
+  trap '[ -z "$base_job" ] || stop_tree "$base_job"; [ -z "$engine_job" ] || stop_tree "$engine_job"' EXIT
   if [ -n "$RIE_ENGINE" ]; then
     phase "the engine already running at $RIE_ENGINE"; use_running_engine; wait_for_engine; phase_done
   else
