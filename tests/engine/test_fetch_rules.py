@@ -38,9 +38,7 @@ async def test_no_known_sum_is_refused_before_downloading_and_without_asking_git
     """
     with FakeUpstream() as github:
         github.releases("actions/runner", [runner_release(UNSERVED, {"x64": "a" * 64, "arm64": "b" * 64}, NOW)])
-        spec = make_spec(
-            mirror, base_image, "amd64", Layout.HOSTED, runner_version=UNSERVED, github_api_url=github.api
-        )
+        spec = make_spec(mirror, base_image, "amd64", Layout.HOSTED, runner_version=UNSERVED, github_api_url=github.api)
         assert spec.runner_sha256 is None
 
         with pytest.raises(ChecksumError) as caught:
