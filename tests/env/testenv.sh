@@ -304,7 +304,7 @@ build_engine_image() {
   rm -rf "$layer"
 }
 
-# The engine stopped as `dagger` stops one: TERM, and time to write its cache's state out. Dagger
+# The engine stopped cleanly: TERM, and time to write its cache's state out. Dagger
 # 0.21.8 keeps its dagql cache on disk only through a clean shutdown; after a kill (docker rm -f)
 # its next start logs "dagql persistence store marked unclean; wiping and cold-starting" and resets
 # the worker's cache with it, so the next run of the suite starts on an empty engine.
