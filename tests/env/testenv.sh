@@ -71,6 +71,8 @@ phase_start=0
 phase() { phase_start=$(date +%s); echo "testenv: $1" >&2; }
 phase_done() { echo "testenv:   done in $(( $(date +%s) - phase_start ))s" >&2; }
 die() { echo "testenv: error: $*" >&2; exit 1; }
+# The 12 hex digits a cached thing's name carries for the text it is made from (a package list, a config).
+text_key() { echo "$1" | sha256sum | cut -c1-12; }
 
 alive() { [ -f "$run_dir/$1.pid" ] && kill -0 "$(cat "$run_dir/$1.pid")" 2>/dev/null; }
 
@@ -214,7 +216,7 @@ build_python_sdk() {
       || die "downloading the Python SDK wheelhouse failed; see $log_dir/wheels.log"
     mv "$wheels.tmp" "$wheels"
   fi
-  local rootfs="$cache_dir/sdk-rootfs-$(echo "$sdk_packages" | sha256sum | cut -c1-12).tar"
+  local rootfs="$cache_dir/sdk-rootfs-$(text_key "$sdk_packages").tar"
   rootfs_tar "$rootfs" amd64 "$sdk_packages"
   dir=$(mktemp -d "$RIE_HOME/python-sdk.XXXXXX")
   tar -xf "$rootfs" -C "$dir"
@@ -264,15 +266,15 @@ build_engine_binaries() {
   echo "$bin" >"$run_dir/dagger-bin"
 }
 
-engine_rootfs() { echo "$cache_dir/engine-rootfs-$(echo "$engine_packages" | sha256sum | cut -c1-12).tar"; }
+engine_rootfs() { echo "$cache_dir/engine-rootfs-$(text_key "$engine_packages").tar"; }
 
 build_engine_image() {
   local bin key rootfs sdk sdk_digest packages_key
   bin=$(cat "$run_dir/dagger-bin")
   sdk=$(cat "$run_dir/python-sdk")
   sdk_digest=$(cat "$sdk/digest")
-  packages_key=$(echo "$engine_packages" | sha256sum | cut -c1-12)
-  key="$(basename "$(dirname "$bin")")-python-sdk-${sdk_digest#sha256:}-packages-$packages_key-config-$(echo "$engine_config" | sha256sum | cut -c1-12)"
+  packages_key=$(text_key "$engine_packages")
+  key="$(basename "$(dirname "$bin")")-python-sdk-${sdk_digest#sha256:}-packages-$packages_key-config-$(text_key "$engine_config")"
   if [ "$($docker image inspect -f '{{ index .Config.Labels "runner-image.engine-key" }}' "$engine_image" 2>/dev/null)" = "$key" ]; then
     return
   fi
@@ -376,18 +378,16 @@ wait_for_engine() {
   die "the engine did not answer in 60s; see $log_dir/engine-probe.log and $log_dir/engine.log"
 }
 
-base_key() { echo "$base_packages" | sha256sum | cut -c1-12; }
-
 # The base images' rootfs tarballs, one per arch (cached by their package list).
 base_rootfs_tars() {
   local arch key
-  key=$(base_key)
+  key=$(text_key "$base_packages")
   for arch in amd64 arm64; do rootfs_tar "$cache_dir/base-$arch-$key.tar" "$arch" "$base_packages"; done
 }
 
 push_base_images() {
   local crane="$cache_dir/bin/crane" key refs=() arch
-  key=$(base_key)
+  key=$(text_key "$base_packages")
   if [ "$(cat "$run_dir/base.key" 2>/dev/null)" = "$key" ] && $crane manifest --insecure "$base_ref" >/dev/null 2>&1; then
     return
   fi
